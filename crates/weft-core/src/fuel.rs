@@ -1,0 +1,23 @@
+//! The fuel cost model: identical to wasmtime 48's default, so fuel consumed in weft can be
+//! checked against `initial - store.get_fuel()` in wasmtime.
+//!
+//! Every operator costs 1 except `nop`, `drop`, `block`, `loop`, `unreachable`, `return`,
+//! `else` and `end`, which cost 0. Each function entry costs 1 more. Bulk operations
+//! (`memory.copy/fill/init`, `table.copy/fill/init/grow`) cost 1 more per byte or element
+//! they touch; `memory.grow` costs nothing per page.
+
+/// Cost of a function entry, charged when a wasm function starts executing.
+pub const FUNCTION_ENTRY: u64 = 1;
+
+/// Cost of one operator given its text-format mnemonic.
+pub fn operator_cost(mnemonic: &str) -> u64 {
+    match mnemonic {
+        "nop" | "drop" | "block" | "loop" | "unreachable" | "return" | "else" | "end" => 0,
+        _ => 1,
+    }
+}
+
+/// Extra cost of a bulk operation over `count` bytes or elements.
+pub fn bulk_cost(count: u64) -> u64 {
+    count
+}

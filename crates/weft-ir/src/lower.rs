@@ -1,0 +1,479 @@
+//! Lowering validated function bodies to the internal instruction stream.
+
+use crate::instr::{BrTarget, Instr, Marker};
+use crate::module::{convert_val_type, Module};
+use crate::LoadError;
+use wasmparser::{BlockType, FuncValidator, FunctionBody, Operator, ValidatorResources};
+use weft_core::ValType;
+
+/// How code is lowered.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct LowerMode {
+    /// Keep one instruction per original operator (structural no-ops included), with a
+    /// per-instruction fuel cost table. Observers that see every step need this.
+    pub exact: bool,
+    /// Insert per-basic-block fuel charges (fast mode only; exact mode always has costs).
+    pub fuel: bool,
+}
+
+impl LowerMode {
+    /// Fast code without fuel accounting.
+    pub const FAST: LowerMode = LowerMode { exact: false, fuel: false };
+    /// Fast code charging fuel per basic block.
+    pub const FAST_FUEL: LowerMode = LowerMode { exact: false, fuel: true };
+    /// One instruction per original operator.
+    pub const EXACT: LowerMode = LowerMode { exact: true, fuel: true };
+
+    pub(crate) fn slot(self) -> usize {
+        match (self.exact, self.fuel) {
+            (true, _) => 2,
+            (false, true) => 1,
+            (false, false) => 0,
+        }
+    }
+}
+
+/// A function body ready for interpretation.
+#[derive(Clone, Debug)]
+pub struct LoweredFunc {
+    /// Function index in the module.
+    pub func_index: u32,
+    /// The instruction stream.
+    pub code: Vec<Instr>,
+    /// Code-section byte offset of the original operator of each instruction.
+    pub offsets: Vec<u32>,
+    /// Fuel cost of each instruction (exact mode only; empty otherwise).
+    pub costs: Vec<u8>,
+    /// Branch-table targets referenced by `Instr::BrTable`.
+    pub br_tables: Vec<BrTarget>,
+    /// Constants referenced by `Instr::V128Const`.
+    pub v128_consts: Vec<u128>,
+    /// Lane patterns referenced by `Instr::I8x16Shuffle`.
+    pub shuffles: Vec<[u8; 16]>,
+    /// Number of parameters.
+    pub num_params: u32,
+    /// Number of results.
+    pub num_results: u32,
+    /// Types of the declared locals (after the parameters).
+    pub local_types: Vec<ValType>,
+    /// Largest number of stack slots the function uses above its frame base
+    /// (parameters and locals included).
+    pub max_height: u32,
+}
+
+impl LoweredFunc {
+    /// Parameters plus declared locals.
+    pub fn num_locals_total(&self) -> u32 {
+        self.num_params + self.local_types.len() as u32
+    }
+}
+
+/// Fuel cost of an operator in wasmtime 48's default model.
+fn op_cost(op: &Operator<'_>) -> u8 {
+    match op {
+        Operator::Nop
+        | Operator::Drop
+        | Operator::Block { .. }
+        | Operator::Loop { .. }
+        | Operator::Unreachable
+        | Operator::Return
+        | Operator::Else
+        | Operator::End => 0,
+        _ => 1,
+    }
+}
+
+#[derive(Copy, Clone, PartialEq, Eq)]
+enum CtlKind {
+    Func,
+    Block,
+    Loop,
+    If,
+    Else,
+}
+
+#[derive(Copy, Clone)]
+enum Fixup {
+    Instr(usize),
+    Table(usize),
+}
+
+struct Ctl {
+    kind: CtlKind,
+    height: u32,
+    br_arity: u32,
+    start_pc: u32,
+    fixups: Vec<Fixup>,
+    else_fixup: Option<usize>,
+    entered_reachable: bool,
+}
+
+struct Lowerer {
+    mode: LowerMode,
+    code: Vec<Instr>,
+    offsets: Vec<u32>,
+    costs: Vec<u8>,
+    br_tables: Vec<BrTarget>,
+    v128_consts: Vec<u128>,
+    shuffles: Vec<[u8; 16]>,
+    ctl: Vec<Ctl>,
+    reachable: bool,
+    fuel_block: Option<usize>,
+    offset: u32,
+    cost: u8,
+}
+
+impl Lowerer {
+    fn pc(&self) -> u32 {
+        self.code.len() as u32
+    }
+
+    fn emit(&mut self, instr: Instr) -> usize {
+        self.code.push(instr);
+        self.offsets.push(self.offset);
+        if self.mode.exact {
+            self.costs.push(self.cost);
+        }
+        self.code.len() - 1
+    }
+
+    /// Charges the current operator's cost to the open fuel block (fast mode with fuel).
+    fn charge(&mut self, extra: u32) {
+        if let Some(at) = self.fuel_block {
+            if let Instr::ConsumeFuel(n) = &mut self.code[at] {
+                *n = n.saturating_add(self.cost as u32 + extra);
+            }
+        }
+    }
+
+    /// Starts a new basic block: later operators are charged to a fresh fuel instruction.
+    fn start_block(&mut self) {
+        if self.mode.fuel && !self.mode.exact {
+            let at = self.emit(Instr::ConsumeFuel(0));
+            self.fuel_block = Some(at);
+        }
+    }
+
+    fn target(&mut self, depth: u32) -> (BrTarget, Option<usize>) {
+        let idx = self.ctl.len() - 1 - depth as usize;
+        let frame = &self.ctl[idx];
+        let pc = if frame.kind == CtlKind::Loop { frame.start_pc } else { u32::MAX };
+        let t = BrTarget { pc, height: frame.height, keep: frame.br_arity };
+        (t, if frame.kind == CtlKind::Loop { None } else { Some(idx) })
+    }
+
+    fn branch(&mut self, depth: u32, make: fn(BrTarget) -> Instr) {
+        let (t, fix) = self.target(depth);
+        let at = self.emit(make(t));
+        if let Some(idx) = fix {
+            self.ctl[idx].fixups.push(Fixup::Instr(at));
+        }
+    }
+
+    fn patch(&mut self, fixup: Fixup, pc: u32) {
+        match fixup {
+            Fixup::Instr(at) => match &mut self.code[at] {
+                Instr::Br(t) | Instr::BrIf(t) | Instr::BrIfNot(t) => t.pc = pc,
+                _ => unreachable!("fixup points at a branch"),
+            },
+            Fixup::Table(at) => self.br_tables[at].pc = pc,
+        }
+    }
+}
+
+fn block_arity(module: &Module, bt: BlockType) -> (u32, u32) {
+    match bt {
+        BlockType::Empty => (0, 0),
+        BlockType::Type(_) => (0, 1),
+        BlockType::FuncType(i) => {
+            let t = &module.types[i as usize];
+            (t.params.len() as u32, t.results.len() as u32)
+        }
+    }
+}
+
+/// Lowers one function body, validating it again on the way (the validator supplies the
+/// operand-stack heights that branches need).
+pub(crate) fn lower_function(
+    module: &Module,
+    func_index: u32,
+    body: &FunctionBody<'_>,
+    mut validator: FuncValidator<ValidatorResources>,
+    mode: LowerMode,
+) -> Result<(LoweredFunc, FuncValidator<ValidatorResources>), LoadError> {
+    let ty = module.func_type(func_index).clone();
+    let num_params = ty.params.len() as u32;
+    let mut local_types = Vec::new();
+    let mut locals = body.get_locals_reader()?;
+    for _ in 0..locals.get_count() {
+        let offset = locals.original_position();
+        let (count, t) = locals.read()?;
+        validator.define_locals(offset, count, t)?;
+        local_types.extend(std::iter::repeat_n(convert_val_type(t), count as usize));
+    }
+    let base = num_params + local_types.len() as u32;
+    let mut l = Lowerer {
+        mode,
+        code: Vec::new(),
+        offsets: Vec::new(),
+        costs: Vec::new(),
+        br_tables: Vec::new(),
+        v128_consts: Vec::new(),
+        shuffles: Vec::new(),
+        ctl: vec![Ctl {
+            kind: CtlKind::Func,
+            height: base,
+            br_arity: ty.results.len() as u32,
+            start_pc: 0,
+            fixups: Vec::new(),
+            else_fixup: None,
+            entered_reachable: true,
+        }],
+        reachable: true,
+        fuel_block: None,
+        offset: body.range().start as u32,
+        cost: 0,
+    };
+    l.start_block();
+    // Function entry is charged with the first block.
+    l.charge(weft_core::fuel::FUNCTION_ENTRY as u32);
+    let mut max_height = base;
+    let mut reader = body.get_operators_reader()?;
+    while !reader.eof() {
+        let offset = reader.original_position();
+        let op = reader.read()?;
+        validator.op(offset, &op)?;
+        max_height = max_height.max(base + validator.operand_stack_height() + 1);
+        l.offset = offset as u32;
+        l.cost = op_cost(&op);
+        let frame_height = || base + validator.get_control_frame(0).map_or(0, |f| f.height as u32);
+        match op {
+            Operator::Block { blockty } | Operator::Loop { blockty } | Operator::If { blockty } => {
+                let (params, results) = block_arity(module, blockty);
+                let height = frame_height();
+                let entered_reachable = l.reachable;
+                let kind = match op {
+                    Operator::Block { .. } => CtlKind::Block,
+                    Operator::Loop { .. } => CtlKind::Loop,
+                    _ => CtlKind::If,
+                };
+                let mut start_pc = 0;
+                let mut else_fixup = None;
+                if entered_reachable {
+                    l.charge(0);
+                    match kind {
+                        CtlKind::Block => {
+                            if mode.exact {
+                                l.emit(Instr::Marker(Marker::Block));
+                            }
+                        }
+                        CtlKind::Loop => {
+                            if mode.exact {
+                                start_pc = l.pc();
+                                l.emit(Instr::Marker(Marker::Loop));
+                            } else {
+                                start_pc = l.pc();
+                                l.start_block();
+                            }
+                        }
+                        _ => {
+                            let dummy = BrTarget { pc: u32::MAX, height: 0, keep: 0 };
+                            else_fixup = Some(l.emit(Instr::BrIfNot(dummy)));
+                            l.start_block();
+                        }
+                    }
+                }
+                l.ctl.push(Ctl {
+                    kind,
+                    height,
+                    br_arity: if kind == CtlKind::Loop { params } else { results },
+                    start_pc,
+                    fixups: Vec::new(),
+                    else_fixup,
+                    entered_reachable,
+                });
+            }
+            Operator::Else => {
+                let results = {
+                    let frame = l.ctl.last().expect("validated");
+                    frame.br_arity
+                };
+                if l.reachable {
+                    let height = l.ctl.last().expect("validated").height;
+                    let t = BrTarget { pc: u32::MAX, height, keep: results };
+                    let at = l.emit(Instr::Br(t));
+                    l.ctl.last_mut().expect("validated").fixups.push(Fixup::Instr(at));
+                }
+                let pc = l.pc();
+                let frame = l.ctl.last_mut().expect("validated");
+                frame.kind = CtlKind::Else;
+                let else_fixup = frame.else_fixup.take();
+                l.reachable = frame.entered_reachable;
+                if let Some(at) = else_fixup {
+                    l.patch(Fixup::Instr(at), pc);
+                }
+                if l.reachable {
+                    l.start_block();
+                }
+            }
+            Operator::End => {
+                let frame = l.ctl.pop().expect("validated");
+                let falls_through = l.reachable;
+                if frame.kind == CtlKind::Func {
+                    let pc = l.pc();
+                    l.emit(Instr::Return);
+                    for f in frame.fixups {
+                        l.patch(f, pc);
+                    }
+                    break;
+                }
+                if falls_through && mode.exact {
+                    l.emit(Instr::Marker(Marker::End));
+                }
+                let pc = l.pc();
+                let else_fixup = frame.else_fixup;
+                let reached = !frame.fixups.is_empty() || else_fixup.is_some();
+                if let Some(at) = else_fixup {
+                    // `if` without `else`: a false condition runs the (empty) else arm,
+                    // whose `end` is this one.
+                    let end_pc = if falls_through && mode.exact { pc - 1 } else { pc };
+                    l.patch(Fixup::Instr(at), end_pc);
+                }
+                for f in frame.fixups {
+                    l.patch(f, pc);
+                }
+                l.reachable = frame.entered_reachable && (falls_through || reached);
+                if l.reachable {
+                    l.start_block();
+                }
+            }
+            _ if !l.reachable => {}
+            Operator::Unreachable => {
+                l.emit(Instr::Unreachable);
+                l.reachable = false;
+            }
+            Operator::Nop => {
+                if mode.exact {
+                    l.emit(Instr::Marker(Marker::Nop));
+                }
+            }
+            Operator::Br { relative_depth } => {
+                l.charge(0);
+                l.branch(relative_depth, Instr::Br);
+                l.reachable = false;
+            }
+            Operator::BrIf { relative_depth } => {
+                l.charge(0);
+                l.branch(relative_depth, Instr::BrIf);
+                l.start_block();
+            }
+            Operator::BrTable { targets } => {
+                l.charge(0);
+                let first = l.br_tables.len() as u32;
+                let mut depths = Vec::with_capacity(targets.len() as usize + 1);
+                for t in targets.targets() {
+                    depths.push(t?);
+                }
+                depths.push(targets.default());
+                for d in &depths {
+                    let (t, fix) = l.target(*d);
+                    let at = l.br_tables.len();
+                    l.br_tables.push(t);
+                    if let Some(idx) = fix {
+                        l.ctl[idx].fixups.push(Fixup::Table(at));
+                    }
+                }
+                l.emit(Instr::BrTable { first, len: depths.len() as u32 - 1 });
+                l.reachable = false;
+            }
+            Operator::Return => {
+                l.emit(Instr::Return);
+                l.reachable = false;
+            }
+            Operator::Call { function_index } => {
+                l.charge(0);
+                l.emit(Instr::Call(function_index));
+                l.start_block();
+            }
+            Operator::CallIndirect { type_index, table_index } => {
+                l.charge(0);
+                l.emit(Instr::CallIndirect { ty: type_index, table: table_index });
+                l.start_block();
+            }
+            other => {
+                l.charge(0);
+                let instr = match other {
+                    Operator::Drop => Instr::Drop,
+                    Operator::Select | Operator::TypedSelect { .. } => Instr::Select,
+                    Operator::LocalGet { local_index } => Instr::LocalGet(local_index),
+                    Operator::LocalSet { local_index } => Instr::LocalSet(local_index),
+                    Operator::LocalTee { local_index } => Instr::LocalTee(local_index),
+                    Operator::GlobalGet { global_index } => Instr::GlobalGet(global_index),
+                    Operator::GlobalSet { global_index } => Instr::GlobalSet(global_index),
+                    Operator::I32Const { value } => Instr::I32Const(value),
+                    Operator::I64Const { value } => Instr::I64Const(value),
+                    Operator::F32Const { value } => Instr::F32Const(value.bits()),
+                    Operator::F64Const { value } => Instr::F64Const(value.bits()),
+                    Operator::V128Const { value } => {
+                        l.v128_consts.push(value.i128() as u128);
+                        Instr::V128Const(l.v128_consts.len() as u32 - 1)
+                    }
+                    Operator::I8x16Shuffle { lanes } => {
+                        l.shuffles.push(lanes);
+                        Instr::I8x16Shuffle(l.shuffles.len() as u32 - 1)
+                    }
+                    Operator::RefNull { .. } => Instr::RefNull,
+                    Operator::RefIsNull => Instr::RefIsNull,
+                    Operator::RefFunc { function_index } => Instr::RefFunc(function_index),
+                    Operator::MemorySize { .. } => Instr::MemorySize,
+                    Operator::MemoryGrow { .. } => Instr::MemoryGrow,
+                    Operator::MemoryFill { .. } => Instr::MemoryFill,
+                    Operator::MemoryCopy { .. } => Instr::MemoryCopy,
+                    Operator::MemoryInit { data_index, .. } => Instr::MemoryInit(data_index),
+                    Operator::DataDrop { data_index } => Instr::DataDrop(data_index),
+                    Operator::TableGet { table } => Instr::TableGet(table),
+                    Operator::TableSet { table } => Instr::TableSet(table),
+                    Operator::TableSize { table } => Instr::TableSize(table),
+                    Operator::TableGrow { table } => Instr::TableGrow(table),
+                    Operator::TableFill { table } => Instr::TableFill(table),
+                    Operator::TableCopy { dst_table, src_table } => {
+                        Instr::TableCopy { dst: dst_table, src: src_table }
+                    }
+                    Operator::TableInit { elem_index, table } => {
+                        Instr::TableInit { table, elem: elem_index }
+                    }
+                    Operator::ElemDrop { elem_index } => Instr::ElemDrop(elem_index),
+                    ref other => match Instr::from_table_operator(other) {
+                        Some(i) => i,
+                        None => {
+                            return Err(LoadError::Unsupported {
+                                offset,
+                                message: format!("operator {other:?}"),
+                            })
+                        }
+                    },
+                };
+                if instr == Instr::Drop && !mode.exact {
+                    // `drop` is free and has no effect worth a dispatch only when the value
+                    // is not observed; keep it, the stack pointer must still move.
+                }
+                l.emit(instr);
+            }
+        }
+    }
+    reader.finish()?;
+    let lowered = LoweredFunc {
+        func_index,
+        code: l.code,
+        offsets: l.offsets,
+        costs: l.costs,
+        br_tables: l.br_tables,
+        v128_consts: l.v128_consts,
+        shuffles: l.shuffles,
+        num_params,
+        num_results: ty.results.len() as u32,
+        local_types,
+        max_height,
+    };
+    Ok((lowered, validator))
+}
