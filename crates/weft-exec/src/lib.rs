@@ -16,6 +16,7 @@ mod limits;
 pub mod machine;
 pub mod observer;
 pub mod store;
+pub mod wasi;
 
 pub use concrete::{Concrete, ConcreteMemory};
 pub use domain::{Domain, Fault, LinearMemory};
