@@ -356,7 +356,9 @@ enum Outcome {
 /// Runs a script given its file name (for messages) and text.
 pub fn run_script(name: &str, text: &str) -> Summary {
     let mut summary = Summary::default();
-    let buf = match ParseBuffer::new(text) {
+    let mut lexer = wast::lexer::Lexer::new(text);
+    lexer.allow_confusing_unicode(true);
+    let buf = match ParseBuffer::new_with_lexer(lexer) {
         Ok(b) => b,
         Err(e) => {
             summary.failures.push(format!("{name}: cannot lex: {e}"));

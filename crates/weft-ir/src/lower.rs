@@ -277,8 +277,9 @@ pub(crate) fn lower_function(
                             }
                         }
                         _ => {
-                            let dummy = BrTarget { pc: u32::MAX, height: 0, keep: 0 };
-                            else_fixup = Some(l.emit(Instr::BrIfNot(dummy)));
+                            // The false arm starts with the same stack: nothing moves.
+                            let t = BrTarget { pc: u32::MAX, height, keep: params };
+                            else_fixup = Some(l.emit(Instr::BrIfNot(t)));
                             l.start_block();
                         }
                     }

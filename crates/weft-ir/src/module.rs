@@ -304,6 +304,7 @@ impl Module {
                     to_validate.push((func, body.clone()));
                     continue;
                 }
+                Payload::MemorySection(r) => check_memory_leb_lengths(bytes, r.range())?,
                 Payload::CustomSection(c) => {
                     if c.name() == "name" {
                         m.read_names(c.data(), c.data_offset());
@@ -669,6 +670,49 @@ impl ModuleBuilder {
             lowered: Default::default(),
         })
     }
+}
+
+/// wasmparser reads memory limits as 64-bit LEB128 for every memory; a 32-bit memory's limits
+/// must be encoded in at most 5 bytes ("integer representation too long" otherwise).
+fn check_memory_leb_lengths(bytes: &[u8], range: std::ops::Range<u64>) -> Result<(), LoadError> {
+    let start = range.start as usize;
+    let data = &bytes[start..range.end as usize];
+    let mut pos = 0usize;
+    let read_leb = |pos: &mut usize| -> Option<usize> {
+        let first = *pos;
+        loop {
+            let b = *data.get(*pos)?;
+            *pos += 1;
+            if b & 0x80 == 0 {
+                return Some(*pos - first);
+            }
+        }
+    };
+    if read_leb(&mut pos).is_none() {
+        return Ok(());
+    }
+    while pos < data.len() {
+        let flags = data[pos];
+        pos += 1;
+        let is64 = flags & 0x04 != 0;
+        for present in [true, flags & 0x01 != 0] {
+            if !present {
+                continue;
+            }
+            let Some(len) = read_leb(&mut pos) else { return Ok(()) };
+            if !is64 && len > 5 {
+                return Err(LoadError::Invalid {
+                    offset: (start + pos) as u64,
+                    message: "integer representation too long".into(),
+                });
+            }
+        }
+        if flags & 0x08 != 0 {
+            // Custom page size: one more LEB.
+            let _ = read_leb(&mut pos);
+        }
+    }
+    Ok(())
 }
 
 /// Validator resources for a module without code (never used for lowering).

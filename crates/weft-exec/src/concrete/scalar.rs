@@ -57,6 +57,24 @@ fn bool(b: bool) -> Bits {
     b as Bits
 }
 
+/// Rounding returns a signalling NaN unchanged; WebAssembly requires an arithmetic (quiet) NaN.
+#[inline(always)]
+fn quiet32(x: f32) -> f32 {
+    if x.is_nan() {
+        f32::from_bits(x.to_bits() | 1 << 22)
+    } else {
+        x
+    }
+}
+#[inline(always)]
+fn quiet64(x: f64) -> f64 {
+    if x.is_nan() {
+        f64::from_bits(x.to_bits() | 1 << 51)
+    } else {
+        x
+    }
+}
+
 /// IEEE minimum as WebAssembly defines it: NaN if either is NaN, -0 below +0.
 pub(crate) fn fmin32(a: f32, b: f32) -> f32 {
     if a.is_nan() || b.is_nan() {
@@ -128,17 +146,17 @@ pub(crate) fn unary(op: UnaryOp, a: Bits) -> Result<Bits, Fault> {
         I64Popcnt => b64(u64v(a).count_ones() as u64),
         F32Abs => b32(u32v(a) & 0x7fff_ffff),
         F32Neg => b32(u32v(a) ^ 0x8000_0000),
-        F32Ceil => bf32(f32v(a).ceil()),
-        F32Floor => bf32(f32v(a).floor()),
-        F32Trunc => bf32(f32v(a).trunc()),
-        F32Nearest => bf32(f32v(a).round_ties_even()),
+        F32Ceil => bf32(quiet32(f32v(a).ceil())),
+        F32Floor => bf32(quiet32(f32v(a).floor())),
+        F32Trunc => bf32(quiet32(f32v(a).trunc())),
+        F32Nearest => bf32(quiet32(f32v(a).round_ties_even())),
         F32Sqrt => bf32(f32v(a).sqrt()),
         F64Abs => b64(u64v(a) & 0x7fff_ffff_ffff_ffff),
         F64Neg => b64(u64v(a) ^ 0x8000_0000_0000_0000),
-        F64Ceil => bf64(f64v(a).ceil()),
-        F64Floor => bf64(f64v(a).floor()),
-        F64Trunc => bf64(f64v(a).trunc()),
-        F64Nearest => bf64(f64v(a).round_ties_even()),
+        F64Ceil => bf64(quiet64(f64v(a).ceil())),
+        F64Floor => bf64(quiet64(f64v(a).floor())),
+        F64Trunc => bf64(quiet64(f64v(a).trunc())),
+        F64Nearest => bf64(quiet64(f64v(a).round_ties_even())),
         F64Sqrt => bf64(f64v(a).sqrt()),
         I32WrapI64 => b32(u64v(a) as u32),
         I32TruncF32S => bi32(trunc_checked(f32v(a) as f64, -P31, P31)? as i32),
