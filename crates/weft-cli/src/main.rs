@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use weft_core::Val;
+use weft_exec::wasi::{self, DirAccess, InputSource, Termination, WasiConfig};
 use weft_exec::{Concrete, Config, ExecError, Linker, Machine, NoObserver};
 use weft_ir::Module;
 
@@ -65,7 +66,48 @@ struct RunArgs {
     /// Maximum pages of a linear memory.
     #[arg(long, default_value_t = 65_536)]
     max_memory_pages: u32,
+    /// Map a host directory into the guest read-write: `GUEST::HOST` (or `DIR` for both).
+    #[arg(long = "dir", value_name = "GUEST::HOST")]
+    dirs: Vec<String>,
+    /// Map a host directory into the guest read-only: `GUEST::HOST` (or `DIR` for both).
+    #[arg(long = "dir-ro", value_name = "GUEST::HOST")]
+    dirs_ro: Vec<String>,
+    /// Set an environment variable for the guest: `KEY=VALUE`.
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    envs: Vec<String>,
+    /// Seed of the guest's `random_get` stream (deterministic by default).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Deterministic clocks: start at 0 and advance 1 ms per query.
+    #[arg(long)]
+    deterministic_clock: bool,
 }
+
+fn wasi_config(args: &RunArgs) -> Result<WasiConfig> {
+    let mut cfg = WasiConfig::new()
+        .arg(args.file.display().to_string())
+        .args(if args.invoke.is_some() { Vec::new() } else { args.args.clone() })
+        .inherit_stdio()
+        .stdin(InputSource::Inherit)
+        .random_seed(args.seed);
+    for kv in &args.envs {
+        let (k, v) = kv.split_once('=').with_context(|| format!("--env `{kv}`: expected KEY=VALUE"))?;
+        cfg = cfg.env(k, v);
+    }
+    for (list, access) in [(&args.dirs, DirAccess::ReadWrite), (&args.dirs_ro, DirAccess::ReadOnly)] {
+        for d in list {
+            let (guest, host) = d.split_once("::").unwrap_or((d, d));
+            cfg = cfg.preopen(guest, host, access);
+        }
+    }
+    if args.deterministic_clock {
+        cfg = cfg.deterministic_clock(0, 1_000_000);
+    }
+    Ok(cfg)
+}
+
+/// Exit status for a trapped program (as a shell reports SIGABRT).
+const TRAP_EXIT: u8 = 134;
 
 fn load(path: &PathBuf) -> Result<Module> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -74,17 +116,33 @@ fn load(path: &PathBuf) -> Result<Module> {
 
 fn run(args: RunArgs) -> Result<ExitCode> {
     let module = Arc::new(load(&args.file)?);
-    let mut limits = weft_exec::Limits::default();
-    limits.max_call_depth = args.max_call_depth;
-    limits.max_memory_pages = args.max_memory_pages;
+    let limits = weft_exec::Limits {
+        max_call_depth: args.max_call_depth,
+        max_memory_pages: args.max_memory_pages,
+        ..Default::default()
+    };
     let metering = args.fuel.is_some() || args.print_fuel;
     let config = Config { fuel: metering, limits };
-    let Some(name) = &args.invoke else {
-        bail!("running `_start` needs WASI support, which is not built yet; use --invoke");
-    };
     let mut machine = Machine::new(Concrete, NoObserver, config);
     machine.set_fuel(args.fuel)?;
-    let linker = Linker::new();
+    let mut linker = Linker::new();
+    let Some(name) = &args.invoke else {
+        let outcome = wasi::run_command_in(&mut machine, &mut linker, module, wasi_config(&args)?)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+        if args.print_fuel {
+            eprintln!("fuel consumed: {}", outcome.fuel_consumed);
+        }
+        return Ok(match outcome.termination {
+            Termination::Exited(code) => ExitCode::from(code as u8),
+            Termination::Trapped(t) => {
+                eprintln!("error: {}: trap: {t}", args.file.display());
+                ExitCode::from(TRAP_EXIT)
+            }
+        });
+    };
+    if module.imports.iter().any(|i| i.module == "wasi_snapshot_preview1") {
+        wasi::add_to_linker(&mut machine, &mut linker, wasi_config(&args)?);
+    }
     let inst = machine
         .instantiate(module.clone(), &linker)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
@@ -115,6 +173,10 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Err(ExecError::Exit(code)) => Ok(ExitCode::from(code as u8)),
+        Err(ExecError::Trap(t)) => {
+            eprintln!("error: trap: {t}");
+            Ok(ExitCode::from(TRAP_EXIT))
+        }
         Err(e) => bail!("{e}"),
     }
 }

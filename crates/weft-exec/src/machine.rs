@@ -366,6 +366,26 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
         let (mut code, mut inst) = self.load_func(func);
         let mut mem_addr = inst.memories.first().copied().unwrap_or(u32::MAX) as usize;
 
+        // Stack slots are accessed without bounds checks: on entry every function has
+        // `fp + max_height` slots (checked in `enter`), and validation bounds the operand
+        // stack by `max_height`, so every index below is in range.
+        macro_rules! sget {
+            ($i:expr) => {{
+                let i: usize = $i;
+                debug_assert!(i < self.stack.len());
+                // SAFETY: see above.
+                unsafe { *self.stack.get_unchecked(i) }
+            }};
+        }
+        macro_rules! sset {
+            ($i:expr, $v:expr) => {{
+                let i: usize = $i;
+                let v = $v;
+                debug_assert!(i < self.stack.len());
+                // SAFETY: see above.
+                unsafe { *self.stack.get_unchecked_mut(i) = v }
+            }};
+        }
         macro_rules! regs {
             () => {
                 Regs { func, pc, fp, sp }
@@ -472,7 +492,10 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
         }
 
         loop {
-            let instr = &code.code[pc];
+            debug_assert!(pc < code.code.len());
+            // SAFETY: every lowered body ends in `Return` and branch targets are resolved
+            // inside the body, so `pc` never leaves the code.
+            let instr = unsafe { code.code.get_unchecked(pc) };
             if O::ENABLED {
                 if self.metering {
                     let cost = code.costs[pc] as u64;
@@ -511,48 +534,48 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                 ) => {
                     match *instr {
                         $(Instr::$u => {
-                            let a = self.stack[sp - 1];
-                            self.stack[sp - 1] = tri!(self.domain.unary(UnaryOp::$u, a));
+                            let a = sget!(sp - 1);
+                            sset!(sp - 1, tri!(self.domain.unary(UnaryOp::$u, a)));
                         })*
                         $(Instr::$ul(lane) => {
-                            let a = self.stack[sp - 1];
-                            self.stack[sp - 1] = tri!(self.domain.unary(UnaryOp::$ul(lane), a));
+                            let a = sget!(sp - 1);
+                            sset!(sp - 1, tri!(self.domain.unary(UnaryOp::$ul(lane), a)));
                         })*
                         $(Instr::$b => {
-                            let b = self.stack[sp - 1];
-                            let a = self.stack[sp - 2];
+                            let b = sget!(sp - 1);
+                            let a = sget!(sp - 2);
                             let r = tri!(self.domain.binary(BinaryOp::$b, a, b));
                             sp -= 1;
-                            self.stack[sp - 1] = r;
+                            sset!(sp - 1, r);
                         })*
                         $(Instr::$bl(lane) => {
-                            let b = self.stack[sp - 1];
-                            let a = self.stack[sp - 2];
+                            let b = sget!(sp - 1);
+                            let a = sget!(sp - 2);
                             let r = tri!(self.domain.binary(BinaryOp::$bl(lane), a, b));
                             sp -= 1;
-                            self.stack[sp - 1] = r;
+                            sset!(sp - 1, r);
                         })*
                         $(Instr::$t => {
-                            let c = self.stack[sp - 1];
-                            let b = self.stack[sp - 2];
-                            let a = self.stack[sp - 3];
+                            let c = sget!(sp - 1);
+                            let b = sget!(sp - 2);
+                            let a = sget!(sp - 3);
                             let r = tri!(self.domain.ternary(TernaryOp::$t, a, b, c));
                             sp -= 2;
-                            self.stack[sp - 1] = r;
+                            sset!(sp - 1, r);
                         })*
                         $(Instr::$l(offset) => {
-                            let base = tri!(self.domain.address(self.stack[sp - 1]));
+                            let base = tri!(self.domain.address(sget!(sp - 1)));
                             let ea = base as u64 + offset as u64;
                             check_range!(ea, $lw, mem!().size_bytes(), TrapCode::MemoryOutOfBounds);
                             let v = tri!(self.domain.load(&mem!(), ea, LoadOp::$l));
-                            self.stack[sp - 1] = v;
+                            sset!(sp - 1, v);
                             if O::ENABLED {
                                 self.observer.on_memory(ea, $lw, v, AccessKind::Read);
                             }
                         })*
                         $(Instr::$s(offset) => {
-                            let v = self.stack[sp - 1];
-                            let base = tri!(self.domain.address(self.stack[sp - 2]));
+                            let v = sget!(sp - 1);
+                            let base = tri!(self.domain.address(sget!(sp - 2)));
                             let ea = base as u64 + offset as u64;
                             check_range!(ea, $sw, mem!().size_bytes(), TrapCode::MemoryOutOfBounds);
                             self.domain.store(&mut mem!(), ea, StoreOp::$s, v);
@@ -562,20 +585,20 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                             }
                         })*
                         $(Instr::$ll { offset, lane } => {
-                            let v = self.stack[sp - 1];
-                            let base = tri!(self.domain.address(self.stack[sp - 2]));
+                            let v = sget!(sp - 1);
+                            let base = tri!(self.domain.address(sget!(sp - 2)));
                             let ea = base as u64 + offset as u64;
                             check_range!(ea, $llw, mem!().size_bytes(), TrapCode::MemoryOutOfBounds);
                             let r = tri!(self.domain.load_lane(&mem!(), ea, LoadLaneOp::$ll, lane, v));
                             sp -= 1;
-                            self.stack[sp - 1] = r;
+                            sset!(sp - 1, r);
                             if O::ENABLED {
                                 self.observer.on_memory(ea, $llw, r, AccessKind::Read);
                             }
                         })*
                         $(Instr::$sl { offset, lane } => {
-                            let v = self.stack[sp - 1];
-                            let base = tri!(self.domain.address(self.stack[sp - 2]));
+                            let v = sget!(sp - 1);
+                            let base = tri!(self.domain.address(sget!(sp - 2)));
                             let ea = base as u64 + offset as u64;
                             check_range!(ea, $slw, mem!().size_bytes(), TrapCode::MemoryOutOfBounds);
                             self.domain.store_lane(&mut mem!(), ea, StoreLaneOp::$sl, lane, v);
@@ -596,21 +619,21 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                         }
                         Instr::Br(t) => branch!(t),
                         Instr::BrIf(t) => {
-                            let c = tri!(self.domain.condition(self.stack[sp - 1]));
+                            let c = tri!(self.domain.condition(sget!(sp - 1)));
                             sp -= 1;
                             if c {
                                 branch!(t);
                             }
                         }
                         Instr::BrIfNot(t) => {
-                            let c = tri!(self.domain.condition(self.stack[sp - 1]));
+                            let c = tri!(self.domain.condition(sget!(sp - 1)));
                             sp -= 1;
                             if !c {
                                 branch!(t);
                             }
                         }
                         Instr::BrTable { first, len } => {
-                            let i = tri!(self.domain.index(self.stack[sp - 1]));
+                            let i = tri!(self.domain.index(sget!(sp - 1)));
                             sp -= 1;
                             let t = code.br_tables[(first + i.min(len)) as usize];
                             branch!(t);
@@ -645,7 +668,7 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                         }
                         Instr::Call(idx) => call_addr!(inst.funcs[idx as usize]),
                         Instr::CallIndirect { ty, table } => {
-                            let i = tri!(self.domain.index(self.stack[sp - 1]));
+                            let i = tri!(self.domain.index(sget!(sp - 1)));
                             let t = &self.store.tables[inst.tables[table as usize] as usize];
                             let r = match t.elements.get(i as usize) {
                                 Some(r) => *r,
@@ -663,27 +686,27 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                         }
                         Instr::Drop => sp -= 1,
                         Instr::Select => {
-                            let c = self.stack[sp - 1];
-                            let b = self.stack[sp - 2];
-                            let a = self.stack[sp - 3];
+                            let c = sget!(sp - 1);
+                            let b = sget!(sp - 2);
+                            let a = sget!(sp - 3);
                             let r = tri!(self.domain.select(c, a, b));
                             sp -= 2;
-                            self.stack[sp - 1] = r;
+                            sset!(sp - 1, r);
                         }
                         Instr::LocalGet(i) => {
-                            self.stack[sp] = self.stack[fp + i as usize];
+                            sset!(sp, sget!(fp + i as usize));
                             sp += 1;
                         }
                         Instr::LocalSet(i) => {
                             sp -= 1;
-                            self.stack[fp + i as usize] = self.stack[sp];
+                            sset!(fp + i as usize, sget!(sp));
                         }
                         Instr::LocalTee(i) => {
-                            self.stack[fp + i as usize] = self.stack[sp - 1];
+                            sset!(fp + i as usize, sget!(sp - 1));
                         }
                         Instr::GlobalGet(i) => {
                             let v = self.store.globals[inst.globals[i as usize] as usize].value;
-                            self.stack[sp] = v;
+                            sset!(sp, v);
                             sp += 1;
                             if O::ENABLED {
                                 self.observer.on_global(i, v, AccessKind::Read);
@@ -691,61 +714,59 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                         }
                         Instr::GlobalSet(i) => {
                             sp -= 1;
-                            let v = self.stack[sp];
+                            let v = sget!(sp);
                             self.store.globals[inst.globals[i as usize] as usize].value = v;
                             if O::ENABLED {
                                 self.observer.on_global(i, v, AccessKind::Write);
                             }
                         }
                         Instr::I32Const(v) => {
-                            self.stack[sp] = self.domain.constant(Val::I32(v));
+                            sset!(sp, self.domain.constant(Val::I32(v)));
                             sp += 1;
                         }
                         Instr::I64Const(v) => {
-                            self.stack[sp] = self.domain.constant(Val::I64(v));
+                            sset!(sp, self.domain.constant(Val::I64(v)));
                             sp += 1;
                         }
                         Instr::F32Const(v) => {
-                            self.stack[sp] = self.domain.constant(Val::F32(v));
+                            sset!(sp, self.domain.constant(Val::F32(v)));
                             sp += 1;
                         }
                         Instr::F64Const(v) => {
-                            self.stack[sp] = self.domain.constant(Val::F64(v));
+                            sset!(sp, self.domain.constant(Val::F64(v)));
                             sp += 1;
                         }
                         Instr::V128Const(i) => {
                             let v = code.v128_consts[i as usize];
-                            self.stack[sp] = self.domain.constant(Val::V128(v));
+                            sset!(sp, self.domain.constant(Val::V128(v)));
                             sp += 1;
                         }
                         Instr::I8x16Shuffle(i) => {
-                            let b = self.stack[sp - 1];
-                            let a = self.stack[sp - 2];
+                            let b = sget!(sp - 1);
+                            let a = sget!(sp - 2);
                             let r = self.domain.shuffle(&code.shuffles[i as usize], a, b);
                             sp -= 1;
-                            self.stack[sp - 1] = r;
+                            sset!(sp - 1, r);
                         }
                         Instr::RefNull => {
-                            self.stack[sp] = self.domain.constant(Val::FuncRef(None));
+                            sset!(sp, self.domain.constant(Val::FuncRef(None)));
                             sp += 1;
                         }
                         Instr::RefIsNull => {
-                            let r = self.domain.to_ref(self.stack[sp - 1]);
-                            self.stack[sp - 1] =
-                                self.domain.constant(Val::I32((r == RefValue::Null) as i32));
+                            let r = self.domain.to_ref(sget!(sp - 1));
+                            sset!(sp - 1, self.domain.constant(Val::I32((r == RefValue::Null) as i32)));
                         }
                         Instr::RefFunc(i) => {
-                            self.stack[sp] =
-                                self.domain.constant(Val::FuncRef(Some(inst.funcs[i as usize])));
+                            sset!(sp, self.domain.constant(Val::FuncRef(Some(inst.funcs[i as usize]))));
                             sp += 1;
                         }
                         Instr::MemorySize => {
                             let pages = mem!().size_bytes() / PAGE;
-                            self.stack[sp] = self.domain.constant(Val::I32(pages as i32));
+                            sset!(sp, self.domain.constant(Val::I32(pages as i32)));
                             sp += 1;
                         }
                         Instr::MemoryGrow => {
-                            let delta = tri!(self.domain.index(self.stack[sp - 1]));
+                            let delta = tri!(self.domain.index(sget!(sp - 1)));
                             let old = mem!().size_bytes() / PAGE;
                             let new = old + delta as u64;
                             let max = self.store.memories[mem_addr].max.unwrap_or(65536).min(65536);
@@ -755,21 +776,21 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                                 mem!().grow(delta);
                                 old as i32
                             };
-                            self.stack[sp - 1] = self.domain.constant(Val::I32(r));
+                            sset!(sp - 1, self.domain.constant(Val::I32(r)));
                         }
                         Instr::MemoryFill => {
-                            let n = tri!(self.domain.index(self.stack[sp - 1]));
-                            let v = self.stack[sp - 2];
-                            let d = tri!(self.domain.address(self.stack[sp - 3]));
+                            let n = tri!(self.domain.index(sget!(sp - 1)));
+                            let v = sget!(sp - 2);
+                            let d = tri!(self.domain.address(sget!(sp - 3)));
                             check_range!(d, n, mem!().size_bytes(), TrapCode::MemoryOutOfBounds);
                             charge_bulk!(n);
                             self.domain.fill(&mut mem!(), d as u64, n as u64, v);
                             sp -= 3;
                         }
                         Instr::MemoryCopy => {
-                            let n = tri!(self.domain.index(self.stack[sp - 1]));
-                            let s = tri!(self.domain.address(self.stack[sp - 2]));
-                            let d = tri!(self.domain.address(self.stack[sp - 3]));
+                            let n = tri!(self.domain.index(sget!(sp - 1)));
+                            let s = tri!(self.domain.address(sget!(sp - 2)));
+                            let d = tri!(self.domain.address(sget!(sp - 3)));
                             let size = mem!().size_bytes();
                             check_range!(s, n, size, TrapCode::MemoryOutOfBounds);
                             check_range!(d, n, size, TrapCode::MemoryOutOfBounds);
@@ -778,9 +799,9 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                             sp -= 3;
                         }
                         Instr::MemoryInit(seg) => {
-                            let n = tri!(self.domain.index(self.stack[sp - 1]));
-                            let s = tri!(self.domain.index(self.stack[sp - 2]));
-                            let d = tri!(self.domain.address(self.stack[sp - 3]));
+                            let n = tri!(self.domain.index(sget!(sp - 1)));
+                            let s = tri!(self.domain.index(sget!(sp - 2)));
+                            let d = tri!(self.domain.address(sget!(sp - 3)));
                             let data = self.store.datas[inst.datas[seg as usize] as usize].clone();
                             check_range!(s, n, data.len(), TrapCode::MemoryOutOfBounds);
                             check_range!(d, n, mem!().size_bytes(), TrapCode::MemoryOutOfBounds);
@@ -793,17 +814,17 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                             self.store.datas[inst.datas[seg as usize] as usize] = Arc::from(&[][..]);
                         }
                         Instr::TableGet(t) => {
-                            let i = tri!(self.domain.index(self.stack[sp - 1]));
+                            let i = tri!(self.domain.index(sget!(sp - 1)));
                             let table = &self.store.tables[inst.tables[t as usize] as usize];
                             let r = match table.elements.get(i as usize) {
                                 Some(r) => *r,
                                 None => trap!(TrapCode::TableOutOfBounds),
                             };
-                            self.stack[sp - 1] = self.domain.constant(ref_val(r));
+                            sset!(sp - 1, self.domain.constant(ref_val(r)));
                         }
                         Instr::TableSet(t) => {
-                            let r = self.domain.to_ref(self.stack[sp - 1]);
-                            let i = tri!(self.domain.index(self.stack[sp - 2]));
+                            let r = self.domain.to_ref(sget!(sp - 1));
+                            let i = tri!(self.domain.index(sget!(sp - 2)));
                             let table = &mut self.store.tables[inst.tables[t as usize] as usize];
                             match table.elements.get_mut(i as usize) {
                                 Some(e) => *e = r,
@@ -813,12 +834,12 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                         }
                         Instr::TableSize(t) => {
                             let len = self.store.tables[inst.tables[t as usize] as usize].elements.len();
-                            self.stack[sp] = self.domain.constant(Val::I32(len as i32));
+                            sset!(sp, self.domain.constant(Val::I32(len as i32)));
                             sp += 1;
                         }
                         Instr::TableGrow(t) => {
-                            let n = tri!(self.domain.index(self.stack[sp - 1]));
-                            let r = self.domain.to_ref(self.stack[sp - 2]);
+                            let n = tri!(self.domain.index(sget!(sp - 1)));
+                            let r = self.domain.to_ref(sget!(sp - 2));
                             let limit = self.limits.max_table_elements as u64;
                             let table = &mut self.store.tables[inst.tables[t as usize] as usize];
                             let old = table.elements.len() as u64;
@@ -831,12 +852,12 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                                 old as i32
                             };
                             sp -= 1;
-                            self.stack[sp - 1] = self.domain.constant(Val::I32(res));
+                            sset!(sp - 1, self.domain.constant(Val::I32(res)));
                         }
                         Instr::TableFill(t) => {
-                            let n = tri!(self.domain.index(self.stack[sp - 1]));
-                            let r = self.domain.to_ref(self.stack[sp - 2]);
-                            let i = tri!(self.domain.index(self.stack[sp - 3]));
+                            let n = tri!(self.domain.index(sget!(sp - 1)));
+                            let r = self.domain.to_ref(sget!(sp - 2));
+                            let i = tri!(self.domain.index(sget!(sp - 3)));
                             let len = self.store.tables[inst.tables[t as usize] as usize].elements.len();
                             check_range!(i, n, len, TrapCode::TableOutOfBounds);
                             charge_bulk!(n);
@@ -845,9 +866,9 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                             sp -= 3;
                         }
                         Instr::TableCopy { dst, src } => {
-                            let n = tri!(self.domain.index(self.stack[sp - 1]));
-                            let s = tri!(self.domain.index(self.stack[sp - 2]));
-                            let d = tri!(self.domain.index(self.stack[sp - 3]));
+                            let n = tri!(self.domain.index(sget!(sp - 1)));
+                            let s = tri!(self.domain.index(sget!(sp - 2)));
+                            let d = tri!(self.domain.index(sget!(sp - 3)));
                             let sa = inst.tables[src as usize] as usize;
                             let da = inst.tables[dst as usize] as usize;
                             check_range!(s, n, self.store.tables[sa].elements.len(), TrapCode::TableOutOfBounds);
@@ -863,9 +884,9 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                             sp -= 3;
                         }
                         Instr::TableInit { table, elem } => {
-                            let n = tri!(self.domain.index(self.stack[sp - 1]));
-                            let s = tri!(self.domain.index(self.stack[sp - 2]));
-                            let d = tri!(self.domain.index(self.stack[sp - 3]));
+                            let n = tri!(self.domain.index(sget!(sp - 1)));
+                            let s = tri!(self.domain.index(sget!(sp - 2)));
+                            let d = tri!(self.domain.index(sget!(sp - 3)));
                             let seg = self.store.elems[inst.elems[elem as usize] as usize].clone();
                             let ta = inst.tables[table as usize] as usize;
                             check_range!(s, n, seg.len(), TrapCode::TableOutOfBounds);

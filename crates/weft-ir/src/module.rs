@@ -168,6 +168,9 @@ pub(crate) struct BodySource {
     pub(crate) type_index: u32,
 }
 
+/// The lowered bodies of every defined function, in one mode.
+pub type LoweredCode = Arc<[Arc<LoweredFunc>]>;
+
 /// A validated WebAssembly module.
 #[derive(Debug)]
 pub struct Module {
@@ -203,7 +206,7 @@ pub struct Module {
     pub func_names: Vec<Option<String>>,
     pub(crate) bodies: Vec<BodySource>,
     resources: ValidatorResources,
-    lowered: [OnceLock<Result<Arc<[Arc<LoweredFunc>]>, LoadError>>; 3],
+    lowered: [OnceLock<Result<LoweredCode, LoadError>>; 3],
 }
 
 fn val_type(t: wasmparser::ValType, offset: u64) -> Result<ValType, LoadError> {
@@ -305,10 +308,8 @@ impl Module {
                     continue;
                 }
                 Payload::MemorySection(r) => check_memory_leb_lengths(bytes, r.range())?,
-                Payload::CustomSection(c) => {
-                    if c.name() == "name" {
-                        m.read_names(c.data(), c.data_offset());
-                    }
+                Payload::CustomSection(c) if c.name() == "name" => {
+                    m.read_names(c.data(), c.data_offset());
                 }
                 _ => {}
             }
@@ -366,7 +367,7 @@ impl Module {
     }
 
     /// The lowered code of every defined function in `mode`, lowered on first use.
-    pub fn lowered(&self, mode: LowerMode) -> Result<Arc<[Arc<LoweredFunc>]>, LoadError> {
+    pub fn lowered(&self, mode: LowerMode) -> Result<LoweredCode, LoadError> {
         let slot = &self.lowered[mode.slot()];
         slot.get_or_init(|| {
             let resources = self.resources.clone();
