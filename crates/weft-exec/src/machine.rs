@@ -13,7 +13,7 @@ use crate::store::{FuncInst, FuncKind, InstanceData, Store};
 use std::sync::Arc;
 use weft_core::ops::*;
 use weft_core::{RefValue, TrapCode, Val};
-use weft_ir::{BrTarget, Instr, LowerMode, LoweredFunc};
+use weft_ir::{BrTarget, Fused, Instr, LowerMode, LoweredFunc};
 
 /// Bytes in a page.
 const PAGE: u64 = 65536;
@@ -283,7 +283,9 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
         let func = &self.store.funcs[addr as usize];
         match &func.kind {
             FuncKind::Wasm { code, instance, index } => {
-                let code = code.clone();
+                // SAFETY: function code is owned by the store and never freed while the
+                // machine runs (the store only grows).
+                let code: &LoweredFunc = unsafe { &*Arc::as_ptr(code) };
                 let (instance, index) = (*instance, *index);
                 if self.frames.len() >= self.limits.max_call_depth as usize {
                     return Err(self.trap_here(Fault::Trap(TrapCode::StackExhausted), None));
@@ -365,6 +367,9 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
         let Regs { mut func, mut pc, mut fp, mut sp } = regs;
         let (mut code, mut inst) = self.load_func(func);
         let mut mem_addr = inst.memories.first().copied().unwrap_or(u32::MAX) as usize;
+        // The stack's base pointer, kept in a register: only `enter` can reallocate the stack.
+        let mut stk: *mut D::Value = self.stack.as_mut_ptr();
+        let mut instrs: *const Instr = code.code.as_ptr();
 
         // Stack slots are accessed without bounds checks: on entry every function has
         // `fp + max_height` slots (checked in `enter`), and validation bounds the operand
@@ -372,18 +377,18 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
         macro_rules! sget {
             ($i:expr) => {{
                 let i: usize = $i;
-                debug_assert!(i < self.stack.len());
-                // SAFETY: see above.
-                unsafe { *self.stack.get_unchecked(i) }
+                debug_assert!(i < self.stack.len() && stk == self.stack.as_mut_ptr());
+                // SAFETY: see above; `stk` is refreshed whenever the stack may reallocate.
+                unsafe { *stk.add(i) }
             }};
         }
         macro_rules! sset {
             ($i:expr, $v:expr) => {{
                 let i: usize = $i;
                 let v = $v;
-                debug_assert!(i < self.stack.len());
-                // SAFETY: see above.
-                unsafe { *self.stack.get_unchecked_mut(i) = v }
+                debug_assert!(i < self.stack.len() && stk == self.stack.as_mut_ptr());
+                // SAFETY: see above; `stk` is refreshed whenever the stack may reallocate.
+                unsafe { *stk.add(i) = v }
             }};
         }
         macro_rules! regs {
@@ -455,7 +460,9 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                 let addr: u32 = $addr;
                 let caller = regs!();
                 let caller_pc = pc as u32 + 1;
-                match self.enter(addr, Regs { pc: caller_pc as usize, ..caller }) {
+                let entered = self.enter(addr, Regs { pc: caller_pc as usize, ..caller });
+                stk = self.stack.as_mut_ptr();
+                match entered {
                     Ok(Enter::Done(new_sp)) => {
                         sp = new_sp;
                         pc += 1;
@@ -472,7 +479,8 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                         sp = r.sp;
                         let (c, i) = self.load_func(func);
                         code = c;
-                        if !Arc::ptr_eq(&i, &inst) {
+                        instrs = code.code.as_ptr();
+                        if !std::ptr::eq(i, inst) {
                             inst = i;
                             mem_addr = inst.memories.first().copied().unwrap_or(u32::MAX) as usize;
                         }
@@ -492,10 +500,10 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
         }
 
         loop {
-            debug_assert!(pc < code.code.len());
+            debug_assert!(pc < code.code.len() && instrs == code.code.as_ptr());
             // SAFETY: every lowered body ends in `Return` and branch targets are resolved
-            // inside the body, so `pc` never leaves the code.
-            let instr = unsafe { code.code.get_unchecked(pc) };
+            // inside the body, so `pc` never leaves the code; `instrs` follows `code`.
+            let instr = unsafe { &*instrs.add(pc) };
             if O::ENABLED {
                 if self.metering {
                     let cost = code.costs[pc] as u64;
@@ -521,7 +529,7 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
             }
             macro_rules! gen_dispatch {
                 (
-                    { }
+                    { $($fop:ident $fc:ident $fvt:ident $fll:ident $fli:ident $fsi:ident $fsl:ident,)* }
                     unary { $($u:ident $un:literal $ua:ident -> $ur:ident,)* }
                     binary { $($b:ident $bn:literal $ba:ident $bb:ident -> $br:ident,)* }
                     ternary { $($t:ident $tn:literal $ta:ident $tb:ident $tc:ident -> $tr:ident,)* }
@@ -533,6 +541,28 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                     store_lane { $($sl:ident $sln:literal $slw:literal,)* }
                 ) => {
                     match *instr {
+                        $(Instr::Fused(Fused::$fll(a, b)) => {
+                            let (x, y) = (sget!(fp + a as usize), sget!(fp + b as usize));
+                            let r = tri!(self.domain.binary(BinaryOp::$fop, x, y));
+                            sset!(sp, r);
+                            sp += 1;
+                        })*
+                        $(Instr::Fused(Fused::$fli(a, c)) => {
+                            let y = self.domain.constant(Val::$fvt(c as _));
+                            let r = tri!(self.domain.binary(BinaryOp::$fop, sget!(fp + a as usize), y));
+                            sset!(sp, r);
+                            sp += 1;
+                        })*
+                        $(Instr::Fused(Fused::$fsi(c)) => {
+                            let y = self.domain.constant(Val::$fvt(c as _));
+                            let r = tri!(self.domain.binary(BinaryOp::$fop, sget!(sp - 1), y));
+                            sset!(sp - 1, r);
+                        })*
+                        $(Instr::Fused(Fused::$fsl(b)) => {
+                            let (x, y) = (sget!(sp - 1), sget!(fp + b as usize));
+                            let r = tri!(self.domain.binary(BinaryOp::$fop, x, y));
+                            sset!(sp - 1, r);
+                        })*
                         $(Instr::$u => {
                             let a = sget!(sp - 1);
                             sset!(sp - 1, tri!(self.domain.unary(UnaryOp::$u, a)));
@@ -660,7 +690,8 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                             fp = f.fp as usize;
                             let (c, i) = self.load_func(func);
                             code = c;
-                            if !Arc::ptr_eq(&i, &inst) {
+                            instrs = code.code.as_ptr();
+                            if !std::ptr::eq(i, inst) {
                                 inst = i;
                                 mem_addr = inst.memories.first().copied().unwrap_or(u32::MAX) as usize;
                             }
@@ -902,15 +933,25 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                     }
                 };
             }
-            weft_core::for_each_op!(gen_dispatch {});
+            macro_rules! with_fused {
+                ({} $($fused:tt)*) => {
+                    weft_core::for_each_op!(gen_dispatch { $($fused)* })
+                };
+            }
+            weft_ir::for_each_fused!(with_fused {});
             pc += 1;
         }
     }
 
-    fn load_func(&self, func: u32) -> (Arc<LoweredFunc>, Arc<InstanceData>) {
+    /// The code and instance of a wasm function. The references do not borrow `self`: code
+    /// and instances are owned by the store, which only grows and is never mutated in a way
+    /// that frees them while a call runs.
+    fn load_func<'a>(&self, func: u32) -> (&'a LoweredFunc, &'a InstanceData) {
         match &self.store.funcs[func as usize].kind {
             FuncKind::Wasm { code, instance, .. } => {
-                (code.clone(), self.store.instances[*instance as usize].clone())
+                let inst = &self.store.instances[*instance as usize];
+                // SAFETY: see above; both live behind `Arc`s that the store keeps.
+                unsafe { (&*Arc::as_ptr(code), &*Arc::as_ptr(inst)) }
             }
             FuncKind::Host(_) => unreachable!("the run loop only enters wasm functions"),
         }

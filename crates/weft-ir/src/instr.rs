@@ -134,6 +134,8 @@ macro_rules! define_instr {
 weft_core::for_each_op!(define_instr {
     /// Traps with `unreachable`.
     Unreachable,
+    /// A binary operator fused with its operand sources (fast mode only).
+    Fused(crate::fuse::Fused),
     /// A structural no-op (exact mode only).
     Marker(Marker),
     /// Charge fuel for the basic block that starts here (fast mode with fuel only).

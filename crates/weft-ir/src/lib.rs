@@ -9,12 +9,14 @@
 #![deny(missing_docs)]
 
 mod error;
+mod fuse;
 mod instr;
 mod lower;
 mod module;
 mod print;
 
 pub use error::LoadError;
+pub use fuse::Fused;
 pub use instr::{BrTarget, Instr, Marker};
 pub use lower::{LowerMode, LoweredFunc};
 pub use module::{

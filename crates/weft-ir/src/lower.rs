@@ -1,5 +1,6 @@
 //! Lowering validated function bodies to the internal instruction stream.
 
+use crate::fuse::fuse_binary;
 use crate::instr::{BrTarget, Instr, Marker};
 use crate::module::{convert_val_type, Module};
 use crate::LoadError;
@@ -119,6 +120,8 @@ struct Lowerer {
     ctl: Vec<Ctl>,
     reachable: bool,
     fuel_block: Option<usize>,
+    /// First instruction index that no branch can land inside: fusion never reaches below it.
+    boundary: usize,
     offset: u32,
     cost: u8,
 }
@@ -152,6 +155,27 @@ impl Lowerer {
             let at = self.emit(Instr::ConsumeFuel(0));
             self.fuel_block = Some(at);
         }
+        self.boundary = self.code.len();
+    }
+
+    /// The last `n` instructions, if no branch target lies among them.
+    fn tail(&self, n: usize) -> Option<&Instr> {
+        let len = self.code.len();
+        (len >= self.boundary + n).then(|| &self.code[len - n])
+    }
+
+    /// Emits `instr`, fused with the instructions feeding it where possible (fast mode).
+    fn emit_fused(&mut self, instr: Instr) {
+        if !self.mode.exact {
+            if let Some((n, fused)) = fuse_binary(&instr, self.tail(2), self.tail(1)) {
+                let len = self.code.len() - n;
+                self.code.truncate(len);
+                self.offsets.truncate(len);
+                self.emit(Instr::Fused(fused));
+                return;
+            }
+        }
+        self.emit(instr);
     }
 
     fn target(&mut self, depth: u32) -> (BrTarget, Option<usize>) {
@@ -231,6 +255,7 @@ pub(crate) fn lower_function(
         }],
         reachable: true,
         fuel_block: None,
+        boundary: 0,
         offset: body.range().start as u32,
         cost: 0,
     };
@@ -365,7 +390,13 @@ pub(crate) fn lower_function(
             }
             Operator::BrIf { relative_depth } => {
                 l.charge(0);
-                l.branch(relative_depth, Instr::BrIf);
+                if !mode.exact && l.tail(1) == Some(&Instr::I32Eqz) {
+                    l.code.pop();
+                    l.offsets.pop();
+                    l.branch(relative_depth, Instr::BrIfNot);
+                } else {
+                    l.branch(relative_depth, Instr::BrIf);
+                }
                 l.start_block();
             }
             Operator::BrTable { targets } => {
@@ -454,11 +485,7 @@ pub(crate) fn lower_function(
                         }
                     },
                 };
-                if instr == Instr::Drop && !mode.exact {
-                    // `drop` is free and has no effect worth a dispatch only when the value
-                    // is not observed; keep it, the stack pointer must still move.
-                }
-                l.emit(instr);
+                l.emit_fused(instr);
             }
         }
     }
