@@ -86,15 +86,24 @@ struct RunArgs {
 fn wasi_config(args: &RunArgs) -> Result<WasiConfig> {
     let mut cfg = WasiConfig::new()
         .arg(args.file.display().to_string())
-        .args(if args.invoke.is_some() { Vec::new() } else { args.args.clone() })
+        .args(if args.invoke.is_some() {
+            Vec::new()
+        } else {
+            args.args.clone()
+        })
         .inherit_stdio()
         .stdin(InputSource::Inherit)
         .random_seed(args.seed);
     for kv in &args.envs {
-        let (k, v) = kv.split_once('=').with_context(|| format!("--env `{kv}`: expected KEY=VALUE"))?;
+        let (k, v) = kv
+            .split_once('=')
+            .with_context(|| format!("--env `{kv}`: expected KEY=VALUE"))?;
         cfg = cfg.env(k, v);
     }
-    for (list, access) in [(&args.dirs, DirAccess::ReadWrite), (&args.dirs_ro, DirAccess::ReadOnly)] {
+    for (list, access) in [
+        (&args.dirs, DirAccess::ReadWrite),
+        (&args.dirs_ro, DirAccess::ReadOnly),
+    ] {
         for d in list {
             let (guest, host) = d.split_once("::").unwrap_or((d, d));
             cfg = cfg.preopen(guest, host, access);
@@ -122,7 +131,10 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         ..Default::default()
     };
     let metering = args.fuel.is_some() || args.print_fuel;
-    let config = Config { fuel: metering, limits };
+    let config = Config {
+        fuel: metering,
+        limits,
+    };
     let mut machine = Machine::new(Concrete, NoObserver, config);
     machine.set_fuel(args.fuel)?;
     let mut linker = Linker::new();
@@ -140,7 +152,11 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             }
         });
     };
-    if module.imports.iter().any(|i| i.module == "wasi_snapshot_preview1") {
+    if module
+        .imports
+        .iter()
+        .any(|i| i.module == "wasi_snapshot_preview1")
+    {
         wasi::add_to_linker(&mut machine, &mut linker, wasi_config(&args)?);
     }
     let inst = machine
@@ -152,7 +168,11 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         .with_context(|| format!("no exported function `{name}`"))?;
     let ty = module.func_type(export.index).clone();
     if ty.params.len() != args.args.len() {
-        bail!("`{name}` takes {} arguments {ty}, {} given", ty.params.len(), args.args.len());
+        bail!(
+            "`{name}` takes {} arguments {ty}, {} given",
+            ty.params.len(),
+            args.args.len()
+        );
     }
     let vals = ty
         .params
@@ -197,25 +217,43 @@ fn main() -> ExitCode {
             Ok(ExitCode::SUCCESS)
         })(),
         Command::Print { file, offsets } => (|| {
-            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let bytes = if bytes.starts_with(b"\0asm") {
                 bytes
             } else {
-                wat::parse_bytes(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?.into_owned()
+                wat::parse_bytes(&bytes)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?
+                    .into_owned()
             };
             Module::new(&bytes).with_context(|| format!("{}", file.display()))?;
-            let text = if offsets { weft_ir::print_module(&bytes)? } else { weft_ir::print_wat(&bytes)? };
+            let text = if offsets {
+                weft_ir::print_module(&bytes)?
+            } else {
+                weft_ir::print_wat(&bytes)?
+            };
             print!("{text}");
             Ok(ExitCode::SUCCESS)
         })(),
-        Command::Wast { files, show_skipped } => (|| {
+        Command::Wast {
+            files,
+            show_skipped,
+        } => (|| {
             let mut total = weft_cli::wast_runner::Summary::default();
             for f in &files {
-                let text = std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
-                total.merge(weft_cli::wast_runner::run_script(&f.display().to_string(), &text));
+                let text = std::fs::read_to_string(f)
+                    .with_context(|| format!("cannot read {}", f.display()))?;
+                total.merge(weft_cli::wast_runner::run_script(
+                    &f.display().to_string(),
+                    &text,
+                ));
             }
             print!("{}", weft_cli::wast_runner::report(&total, show_skipped));
-            Ok(if total.failed() == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            Ok(if total.failed() == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         })(),
     };
     match result {

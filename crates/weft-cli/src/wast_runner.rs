@@ -74,7 +74,10 @@ fn spectest(machine: &mut Machine<Concrete, NoObserver>, linker: &mut Linker) {
         let value = weft_exec::concrete::val_bits(v);
         machine.store.globals.push(GlobalInst {
             value,
-            ty: weft_ir::GlobalType { ty: v.ty(), mutable: false },
+            ty: weft_ir::GlobalType {
+                ty: v.ty(),
+                mutable: false,
+            },
         });
         let addr = machine.store.globals.len() as u32 - 1;
         linker.define("spectest", name, Extern::Global(addr));
@@ -86,10 +89,10 @@ fn spectest(machine: &mut Machine<Concrete, NoObserver>, linker: &mut Linker) {
     });
     let t = machine.store.tables.len() as u32 - 1;
     linker.define("spectest", "table", Extern::Table(t));
-    machine
-        .store
-        .memories
-        .push(MemoryInst { mem: weft_exec::ConcreteMemory::with_pages(1), max: Some(2) });
+    machine.store.memories.push(MemoryInst {
+        mem: weft_exec::ConcreteMemory::with_pages(1),
+        max: Some(2),
+    });
     let m = machine.store.memories.len() as u32 - 1;
     linker.define("spectest", "memory", Extern::Memory(m));
 }
@@ -100,15 +103,24 @@ fn expected_trap(message: &str) -> Option<TrapCode> {
         ("unreachable", TrapCode::Unreachable),
         ("integer divide by zero", TrapCode::IntegerDivideByZero),
         ("integer overflow", TrapCode::IntegerOverflow),
-        ("invalid conversion to integer", TrapCode::BadConversionToInteger),
+        (
+            "invalid conversion to integer",
+            TrapCode::BadConversionToInteger,
+        ),
         ("out of bounds memory access", TrapCode::MemoryOutOfBounds),
         ("out of bounds table access", TrapCode::TableOutOfBounds),
         ("undefined element", TrapCode::TableOutOfBounds),
         ("uninitialized element", TrapCode::IndirectCallToNull),
-        ("indirect call type mismatch", TrapCode::IndirectCallTypeMismatch),
+        (
+            "indirect call type mismatch",
+            TrapCode::IndirectCallTypeMismatch,
+        ),
         ("call stack exhausted", TrapCode::StackExhausted),
     ];
-    table.iter().find(|(m, _)| message.starts_with(m)).map(|(_, c)| *c)
+    table
+        .iter()
+        .find(|(m, _)| message.starts_with(m))
+        .map(|(_, c)| *c)
 }
 
 fn arg_val(arg: &WastArg<'_>) -> Result<Val, String> {
@@ -129,8 +141,14 @@ fn arg_val(arg: &WastArg<'_>) -> Result<Val, String> {
 
 fn null_of(h: &HeapType<'_>) -> Result<Val, String> {
     match h {
-        HeapType::Abstract { ty: AbstractHeapType::Func, .. } => Ok(Val::FuncRef(None)),
-        HeapType::Abstract { ty: AbstractHeapType::Extern, .. } => Ok(Val::ExternRef(None)),
+        HeapType::Abstract {
+            ty: AbstractHeapType::Func,
+            ..
+        } => Ok(Val::FuncRef(None)),
+        HeapType::Abstract {
+            ty: AbstractHeapType::Extern,
+            ..
+        } => Ok(Val::ExternRef(None)),
         other => Err(format!("unsupported heap type {other:?}")),
     }
 }
@@ -155,7 +173,11 @@ fn f64_matches(p: &NanPattern<wast::token::F64>, bits: u64) -> bool {
 
 fn lanes<const N: usize>(v: u128) -> [u128; N] {
     let w = 128 / N;
-    let mask = if w == 128 { u128::MAX } else { (1u128 << w) - 1 };
+    let mask = if w == 128 {
+        u128::MAX
+    } else {
+        (1u128 << w) - 1
+    };
     std::array::from_fn(|i| (v >> (i * w)) & mask)
 }
 
@@ -166,12 +188,30 @@ fn ret_matches(pattern: &WastRetCore<'_>, v: &Val) -> bool {
         (WastRetCore::F32(p), Val::F32(a)) => f32_matches(p, *a),
         (WastRetCore::F64(p), Val::F64(a)) => f64_matches(p, *a),
         (WastRetCore::V128(p), Val::V128(a)) => match p {
-            V128Pattern::I8x16(e) => lanes::<16>(*a).iter().zip(e).all(|(a, e)| *a as u8 == *e as u8),
-            V128Pattern::I16x8(e) => lanes::<8>(*a).iter().zip(e).all(|(a, e)| *a as u16 == *e as u16),
-            V128Pattern::I32x4(e) => lanes::<4>(*a).iter().zip(e).all(|(a, e)| *a as u32 == *e as u32),
-            V128Pattern::I64x2(e) => lanes::<2>(*a).iter().zip(e).all(|(a, e)| *a as u64 == *e as u64),
-            V128Pattern::F32x4(e) => lanes::<4>(*a).iter().zip(e).all(|(a, p)| f32_matches(p, *a as u32)),
-            V128Pattern::F64x2(e) => lanes::<2>(*a).iter().zip(e).all(|(a, p)| f64_matches(p, *a as u64)),
+            V128Pattern::I8x16(e) => lanes::<16>(*a)
+                .iter()
+                .zip(e)
+                .all(|(a, e)| *a as u8 == *e as u8),
+            V128Pattern::I16x8(e) => lanes::<8>(*a)
+                .iter()
+                .zip(e)
+                .all(|(a, e)| *a as u16 == *e as u16),
+            V128Pattern::I32x4(e) => lanes::<4>(*a)
+                .iter()
+                .zip(e)
+                .all(|(a, e)| *a as u32 == *e as u32),
+            V128Pattern::I64x2(e) => lanes::<2>(*a)
+                .iter()
+                .zip(e)
+                .all(|(a, e)| *a as u64 == *e as u64),
+            V128Pattern::F32x4(e) => lanes::<4>(*a)
+                .iter()
+                .zip(e)
+                .all(|(a, p)| f32_matches(p, *a as u32)),
+            V128Pattern::F64x2(e) => lanes::<2>(*a)
+                .iter()
+                .zip(e)
+                .all(|(a, p)| f64_matches(p, *a as u64)),
         },
         (WastRetCore::RefNull(_), Val::FuncRef(None) | Val::ExternRef(None)) => true,
         (WastRetCore::RefExtern(None), Val::ExternRef(Some(_))) => true,
@@ -199,18 +239,31 @@ impl Runner {
 
     fn instance(&self, id: Option<wast::token::Id<'_>>) -> Result<u32, String> {
         match id {
-            Some(id) => self.named.get(id.name()).copied().ok_or_else(|| format!("unknown module ${}", id.name())),
-            None => self.current.ok_or_else(|| "no module instantiated".to_string()),
+            Some(id) => self
+                .named
+                .get(id.name())
+                .copied()
+                .ok_or_else(|| format!("unknown module ${}", id.name())),
+            None => self
+                .current
+                .ok_or_else(|| "no module instantiated".to_string()),
         }
     }
 
     fn invoke(&mut self, inv: &WastInvoke<'_>) -> Result<Result<Vec<Val>, ExecError>, String> {
         let inst = self.instance(inv.module)?;
-        let args = inv.args.iter().map(arg_val).collect::<Result<Vec<_>, _>>()?;
+        let args = inv
+            .args
+            .iter()
+            .map(arg_val)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(self.machine.invoke(inst, inv.name, &args))
     }
 
-    fn execute(&mut self, exec: &mut WastExecute<'_>) -> Result<Result<Vec<Val>, ExecError>, String> {
+    fn execute(
+        &mut self,
+        exec: &mut WastExecute<'_>,
+    ) -> Result<Result<Vec<Val>, ExecError>, String> {
         match exec {
             WastExecute::Invoke(inv) => self.invoke(inv),
             WastExecute::Wat(wat) => {
@@ -233,12 +286,17 @@ impl Runner {
     }
 
     fn define_module(&mut self, qw: &mut QuoteWat<'_>) -> Result<Arc<Module>, String> {
-        let bytes = qw.encode().map_err(|e| format!("cannot encode module: {e}"))?;
+        let bytes = qw
+            .encode()
+            .map_err(|e| format!("cannot encode module: {e}"))?;
         Module::new(&bytes).map(Arc::new).map_err(|e| e.to_string())
     }
 
     fn instantiate(&mut self, module: Arc<Module>, name: Option<&str>) -> Result<(), String> {
-        let id = self.machine.instantiate(module, &self.linker).map_err(|e| e.to_string())?;
+        let id = self
+            .machine
+            .instantiate(module, &self.linker)
+            .map_err(|e| e.to_string())?;
         self.current = Some(id);
         if let Some(n) = name {
             self.named.insert(n.to_string(), id);
@@ -264,7 +322,9 @@ impl Runner {
                 self.last_definition = Some(m);
                 Ok(Outcome::Pass)
             }
-            WastDirective::ModuleInstance { instance, module, .. } => {
+            WastDirective::ModuleInstance {
+                instance, module, ..
+            } => {
                 let m = match module {
                     Some(id) => self.definitions.get(id.name()).cloned(),
                     None => self.last_definition.clone(),
@@ -282,10 +342,18 @@ impl Runner {
                 Ok(_) => Ok(Outcome::Pass),
                 Err(e) => Err(format!("invoke `{}` failed: {e}", inv.name)),
             },
-            WastDirective::AssertReturn { mut exec, results, .. } => {
-                let got = self.execute(&mut exec)?.map_err(|e| format!("expected return, got {e}"))?;
+            WastDirective::AssertReturn {
+                mut exec, results, ..
+            } => {
+                let got = self
+                    .execute(&mut exec)?
+                    .map_err(|e| format!("expected return, got {e}"))?;
                 if got.len() != results.len() {
-                    return Err(format!("expected {} results, got {}", results.len(), got.len()));
+                    return Err(format!(
+                        "expected {} results, got {}",
+                        results.len(),
+                        got.len()
+                    ));
                 }
                 for (i, (r, v)) in results.iter().zip(&got).enumerate() {
                     let WastRet::Core(p) = r else {
@@ -297,18 +365,18 @@ impl Runner {
                 }
                 Ok(Outcome::Pass)
             }
-            WastDirective::AssertTrap { mut exec, message, .. } => {
-                match self.execute(&mut exec)? {
-                    Ok(v) => Err(format!("expected trap `{message}`, got {v:?}")),
-                    Err(ExecError::Trap(t)) => match expected_trap(message) {
-                        Some(code) if code != t.code => {
-                            Err(format!("expected trap `{message}`, got `{t}`"))
-                        }
-                        _ => Ok(Outcome::Pass),
-                    },
-                    Err(e) => Err(format!("expected trap `{message}`, got {e}")),
-                }
-            }
+            WastDirective::AssertTrap {
+                mut exec, message, ..
+            } => match self.execute(&mut exec)? {
+                Ok(v) => Err(format!("expected trap `{message}`, got {v:?}")),
+                Err(ExecError::Trap(t)) => match expected_trap(message) {
+                    Some(code) if code != t.code => {
+                        Err(format!("expected trap `{message}`, got `{t}`"))
+                    }
+                    _ => Ok(Outcome::Pass),
+                },
+                Err(e) => Err(format!("expected trap `{message}`, got {e}")),
+            },
             WastDirective::AssertExhaustion { call, message, .. } => match self.invoke(&call)? {
                 Err(ExecError::Trap(t)) if t.code == TrapCode::StackExhausted => Ok(Outcome::Pass),
                 other => Err(format!("expected `{message}`, got {other:?}")),
@@ -324,7 +392,11 @@ impl Runner {
                     Err(_) => Ok(Outcome::Pass),
                 }
             }
-            WastDirective::AssertUnlinkable { mut module, message, .. } => {
+            WastDirective::AssertUnlinkable {
+                mut module,
+                message,
+                ..
+            } => {
                 let bytes = module.encode().map_err(|e| e.to_string())?;
                 let m = Module::new(&bytes).map_err(|e| e.to_string())?;
                 match self.machine.instantiate(Arc::new(m), &self.linker) {
@@ -332,18 +404,19 @@ impl Runner {
                     Err(_) => Ok(Outcome::Pass),
                 }
             }
-            WastDirective::AssertInvalidCustom { .. } | WastDirective::AssertMalformedCustom { .. } => {
-                Ok(Outcome::Skip("custom-section assertions are not part of WebAssembly 2.0".into()))
-            }
-            WastDirective::AssertException { .. } => {
-                Ok(Outcome::Skip("exception handling is not part of WebAssembly 2.0".into()))
-            }
-            WastDirective::AssertSuspension { .. } => {
-                Ok(Outcome::Skip("stack switching is not part of WebAssembly 2.0".into()))
-            }
-            WastDirective::Thread(_) | WastDirective::Wait { .. } => {
-                Ok(Outcome::Skip("threads are not part of WebAssembly 2.0".into()))
-            }
+            WastDirective::AssertInvalidCustom { .. }
+            | WastDirective::AssertMalformedCustom { .. } => Ok(Outcome::Skip(
+                "custom-section assertions are not part of WebAssembly 2.0".into(),
+            )),
+            WastDirective::AssertException { .. } => Ok(Outcome::Skip(
+                "exception handling is not part of WebAssembly 2.0".into(),
+            )),
+            WastDirective::AssertSuspension { .. } => Ok(Outcome::Skip(
+                "stack switching is not part of WebAssembly 2.0".into(),
+            )),
+            WastDirective::Thread(_) | WastDirective::Wait { .. } => Ok(Outcome::Skip(
+                "threads are not part of WebAssembly 2.0".into(),
+            )),
         }
     }
 }
@@ -379,7 +452,9 @@ pub fn run_script(name: &str, text: &str) -> Summary {
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner.directive(d)));
         match result {
             Ok(Ok(Outcome::Pass)) => summary.passed += 1,
-            Ok(Ok(Outcome::Skip(why))) => summary.skipped.push(format!("{name}:{}: {why}", line + 1)),
+            Ok(Ok(Outcome::Skip(why))) => {
+                summary.skipped.push(format!("{name}:{}: {why}", line + 1))
+            }
             Ok(Err(why)) => summary.failures.push(format!("{name}:{}: {why}", line + 1)),
             Err(p) => {
                 let msg = p
@@ -387,7 +462,9 @@ pub fn run_script(name: &str, text: &str) -> Summary {
                     .cloned()
                     .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
                     .unwrap_or_default();
-                summary.failures.push(format!("{name}:{}: PANIC {msg}", line + 1));
+                summary
+                    .failures
+                    .push(format!("{name}:{}: PANIC {msg}", line + 1));
                 // The machine may be inconsistent after a panic: start afresh.
                 runner = Runner::new();
             }
@@ -407,8 +484,17 @@ pub fn report(summary: &Summary, verbose_skips: bool) -> String {
             let _ = writeln!(out, "skip {s}");
         }
     } else if !summary.skipped.is_empty() {
-        let _ = writeln!(out, "{} directives skipped (use --show-skipped)", summary.skipped.len());
+        let _ = writeln!(
+            out,
+            "{} directives skipped (use --show-skipped)",
+            summary.skipped.len()
+        );
     }
-    let _ = writeln!(out, "{} passed, {} failed", summary.passed, summary.failed());
+    let _ = writeln!(
+        out,
+        "{} passed, {} failed",
+        summary.passed,
+        summary.failed()
+    );
     out
 }

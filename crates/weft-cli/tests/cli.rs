@@ -29,7 +29,10 @@ fn stderr(o: &Output) -> String {
 
 #[test]
 fn run_wasi_command_reproduces_native_output() {
-    let o = run(weft().arg("run").arg(fixture("wasm/sha256.wasm")).arg("1000"));
+    let o = run(weft()
+        .arg("run")
+        .arg(fixture("wasm/sha256.wasm"))
+        .arg("1000"));
     assert!(o.status.success(), "{}", stderr(&o));
     let expected = std::fs::read_to_string(fixture("expected/sha256.stdout")).unwrap();
     assert_eq!(stdout(&o), expected);
@@ -38,7 +41,9 @@ fn run_wasi_command_reproduces_native_output() {
 #[test]
 fn run_passes_exit_code_env_and_stdin() {
     let mut cmd = weft();
-    cmd.args(["run", "--env", "WEFT_TEST=yes"]).arg(fixture("wasm/wasi_io.wasm")).args(["a", "b"]);
+    cmd.args(["run", "--env", "WEFT_TEST=yes"])
+        .arg(fixture("wasm/wasi_io.wasm"))
+        .args(["a", "b"]);
     let o = cmd
         .stdin(std::fs::File::open(fixture("data/wasi_io.stdin")).unwrap())
         .output()
@@ -62,7 +67,12 @@ fn invoke_prints_typed_results_and_fuel() {
     let checksum = line.split('\t').nth(2).unwrap();
     assert_eq!(stdout(&o), format!("i64:{checksum}\n"));
     let fuel_line = stderr(&o);
-    let fuel: u64 = fuel_line.trim().strip_prefix("fuel consumed: ").unwrap().parse().unwrap();
+    let fuel: u64 = fuel_line
+        .trim()
+        .strip_prefix("fuel consumed: ")
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(fuel > 10_000, "{fuel}");
 }
 
@@ -94,12 +104,18 @@ fn fuel_limit_traps() {
 fn trap_names_function_and_offset() {
     let dir = tempdir();
     let wat = dir.join("t.wat");
-    std::fs::write(&wat, r#"(module (func (export "f") (result i32) (i32.div_s (i32.const 1) (i32.const 0))))"#)
-        .unwrap();
+    std::fs::write(
+        &wat,
+        r#"(module (func (export "f") (result i32) (i32.div_s (i32.const 1) (i32.const 0))))"#,
+    )
+    .unwrap();
     let o = run(weft().args(["run", "--invoke", "f"]).arg(&wat));
     assert_eq!(o.status.code(), Some(134));
     let err = stderr(&o);
-    assert!(err.contains("integer divide by zero") && err.contains("function 0 at offset 0x"), "{err}");
+    assert!(
+        err.contains("integer divide by zero") && err.contains("function 0 at offset 0x"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -112,11 +128,20 @@ fn bad_input_is_a_clear_error() {
     assert!(stderr(&o).contains("bad.wasm"), "{}", stderr(&o));
     assert!(stderr(&o).contains("offset"), "{}", stderr(&o));
 
-    let o = run(weft().args(["run", "--invoke", "nope"]).arg(fixture("wasm/bench/fib.wasm")));
+    let o = run(weft()
+        .args(["run", "--invoke", "nope"])
+        .arg(fixture("wasm/bench/fib.wasm")));
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("no exported function `nope`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no exported function `nope`"),
+        "{}",
+        stderr(&o)
+    );
 
-    let o = run(weft().args(["run", "--invoke", "run"]).arg(fixture("wasm/bench/fib.wasm")).arg("x"));
+    let o = run(weft()
+        .args(["run", "--invoke", "run"])
+        .arg(fixture("wasm/bench/fib.wasm"))
+        .arg("x"));
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("not a valid i32"), "{}", stderr(&o));
 }
@@ -134,17 +159,26 @@ fn wast_ends_with_summary_line() {
     .unwrap();
     let o = run(weft().arg("wast").arg(&script));
     assert_eq!(o.status.code(), Some(1));
-    assert!(stdout(&o).ends_with("2 passed, 1 failed\n"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).ends_with("2 passed, 1 failed\n"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
 fn print_and_validate() {
     let o = run(weft().arg("validate").arg(fixture("wasm/bench/sort.wasm")));
     assert!(o.status.success());
-    let o = run(weft().args(["print", "--offsets"]).arg(fixture("wasm/bench/fib.wasm")));
+    let o = run(weft()
+        .args(["print", "--offsets"])
+        .arg(fixture("wasm/bench/fib.wasm")));
     assert!(o.status.success());
     let text = stdout(&o);
-    assert!(text.starts_with("(module") || text.contains("(module"), "{text}");
+    assert!(
+        text.starts_with("(module") || text.contains("(module"),
+        "{text}"
+    );
     assert!(text.contains("(;@"), "offsets are printed: {text}");
 }
 

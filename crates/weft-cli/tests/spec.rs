@@ -27,13 +27,28 @@ fn run_all(files: impl Iterator<Item = (String, String)>) -> (Summary, usize) {
 fn webassembly_2_0_scripts_pass() {
     let files = spec(SpecVersion::V2).map(|t| (t.name().to_string(), t.raw().to_string()));
     let (summary, count) = run_all(files);
-    println!("{count} scripts: {} passed, {} failed", summary.passed, summary.failed());
+    println!(
+        "{count} scripts: {} passed, {} failed",
+        summary.passed,
+        summary.failed()
+    );
     for s in &summary.skipped {
         println!("skipped {s}");
     }
-    assert!(count >= 90, "expected the full 2.0 suite, found {count} scripts");
-    assert!(summary.failures.is_empty(), "failures:\n{}", summary.failures.join("\n"));
-    assert!(summary.passed > 27_000, "too few assertions ran: {}", summary.passed);
+    assert!(
+        count >= 90,
+        "expected the full 2.0 suite, found {count} scripts"
+    );
+    assert!(
+        summary.failures.is_empty(),
+        "failures:\n{}",
+        summary.failures.join("\n")
+    );
+    assert!(
+        summary.passed > 27_000,
+        "too few assertions ran: {}",
+        summary.passed
+    );
 }
 
 #[test]
@@ -42,10 +57,25 @@ fn simd_scripts_pass() {
         .filter(|t| t.name().starts_with("simd_"))
         .map(|t| (t.name().to_string(), t.raw().to_string()));
     let (summary, count) = run_all(files);
-    println!("{count} scripts: {} passed, {} failed", summary.passed, summary.failed());
-    assert!(count >= 55, "expected the SIMD suite, found {count} scripts");
-    assert!(summary.failures.is_empty(), "failures:\n{}", summary.failures.join("\n"));
-    assert!(summary.passed > 25_000, "too few assertions ran: {}", summary.passed);
+    println!(
+        "{count} scripts: {} passed, {} failed",
+        summary.passed,
+        summary.failed()
+    );
+    assert!(
+        count >= 55,
+        "expected the SIMD suite, found {count} scripts"
+    );
+    assert!(
+        summary.failures.is_empty(),
+        "failures:\n{}",
+        summary.failures.join("\n")
+    );
+    assert!(
+        summary.passed > 25_000,
+        "too few assertions ran: {}",
+        summary.passed
+    );
 }
 
 #[test]

@@ -170,7 +170,10 @@ mod tests {
     fn parses_cli_values() {
         assert_eq!(Val::parse(ValType::I32, "4294967295"), Ok(Val::I32(-1)));
         assert_eq!(Val::parse(ValType::I64, "-0x10"), Ok(Val::I64(-16)));
-        assert_eq!(Val::parse(ValType::F32, "bits:0x7fc00000"), Ok(Val::F32(0x7fc0_0000)));
+        assert_eq!(
+            Val::parse(ValType::F32, "bits:0x7fc00000"),
+            Ok(Val::F32(0x7fc0_0000))
+        );
         assert!(Val::parse(ValType::I32, "4294967296").is_err());
         assert!(Val::parse(ValType::F64, "x").is_err());
     }

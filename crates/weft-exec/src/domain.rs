@@ -7,7 +7,9 @@
 //! answer [`Fault::Fork`] to ask its driver to split the path.
 
 use std::fmt::Debug;
-use weft_core::{BinaryOp, LoadLaneOp, LoadOp, RefValue, StoreLaneOp, StoreOp, TernaryOp, TrapCode};
+use weft_core::{
+    BinaryOp, LoadLaneOp, LoadOp, RefValue, StoreLaneOp, StoreOp, TernaryOp, TrapCode,
+};
 use weft_core::{UnaryOp, Val, ValType};
 
 /// Why a domain could not produce a value.
@@ -56,8 +58,12 @@ pub trait Domain: Sized {
     /// Applies a one-operand operator.
     fn unary(&mut self, op: UnaryOp, a: Self::Value) -> Result<Self::Value, Fault>;
     /// Applies a two-operand operator (`a` was pushed first).
-    fn binary(&mut self, op: BinaryOp, a: Self::Value, b: Self::Value)
-        -> Result<Self::Value, Fault>;
+    fn binary(
+        &mut self,
+        op: BinaryOp,
+        a: Self::Value,
+        b: Self::Value,
+    ) -> Result<Self::Value, Fault>;
     /// Applies a three-operand operator.
     fn ternary(
         &mut self,
@@ -73,8 +79,12 @@ pub trait Domain: Sized {
     fn condition(&mut self, c: Self::Value) -> Result<bool, Fault>;
     /// `select`: `a` when `c` is non-zero, else `b`. Concrete domains decide; others may
     /// build a conditional value.
-    fn select(&mut self, c: Self::Value, a: Self::Value, b: Self::Value)
-        -> Result<Self::Value, Fault> {
+    fn select(
+        &mut self,
+        c: Self::Value,
+        a: Self::Value,
+        b: Self::Value,
+    ) -> Result<Self::Value, Fault> {
         Ok(if self.condition(c)? { a } else { b })
     }
     /// Concretises an i32 used as an index or count (`br_table`, table and bulk operands,
@@ -97,7 +107,14 @@ pub trait Domain: Sized {
         v: Self::Value,
     ) -> Result<Self::Value, Fault>;
     /// Stores one lane of vector `v` (bounds already checked).
-    fn store_lane(&mut self, mem: &mut Self::Memory, addr: u64, op: StoreLaneOp, lane: u8, v: Self::Value);
+    fn store_lane(
+        &mut self,
+        mem: &mut Self::Memory,
+        addr: u64,
+        op: StoreLaneOp,
+        lane: u8,
+        v: Self::Value,
+    );
     /// `memory.fill` of `len` bytes with the low byte of `byte` (bounds already checked).
     fn fill(&mut self, mem: &mut Self::Memory, addr: u64, len: u64, byte: Self::Value);
 

@@ -20,7 +20,12 @@ pub struct Trap {
 impl Trap {
     /// A trap without location.
     pub fn new(code: TrapCode) -> Self {
-        Trap { code, func: None, offset: None, detail: None }
+        Trap {
+            code,
+            func: None,
+            offset: None,
+            detail: None,
+        }
     }
 }
 

@@ -38,7 +38,10 @@ pub struct HostFunc<D: Domain> {
 
 impl<D: Domain> Clone for HostFunc<D> {
     fn clone(&self) -> Self {
-        HostFunc { ty: self.ty.clone(), func: self.func.clone() }
+        HostFunc {
+            ty: self.ty.clone(),
+            func: self.func.clone(),
+        }
     }
 }
 
@@ -51,6 +54,9 @@ impl<D: Domain> HostFunc<D> {
             + Sync
             + 'static,
     ) -> Self {
-        HostFunc { ty, func: Arc::new(f) }
+        HostFunc {
+            ty,
+            func: Arc::new(f),
+        }
     }
 }

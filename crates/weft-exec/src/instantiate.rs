@@ -4,7 +4,9 @@ use crate::domain::{Domain, LinearMemory};
 use crate::error::{ExecError, LinkError};
 use crate::machine::Machine;
 use crate::observer::Observer;
-use crate::store::{Extern, FuncInst, FuncKind, GlobalInst, InstanceData, Linker, MemoryInst, TableInst};
+use crate::store::{
+    Extern, FuncInst, FuncKind, GlobalInst, InstanceData, Linker, MemoryInst, TableInst,
+};
 use std::sync::Arc;
 use weft_core::{RefValue, TrapCode, Val};
 use weft_ir::{ConstExpr, ConstOp, DataMode, ElemMode, ImportKind, Module};
@@ -82,7 +84,9 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
     /// earlier effects in place; then the start function runs.
     pub fn instantiate(&mut self, module: Arc<Module>, linker: &Linker) -> Result<u32, LinkError> {
         self.check_store_limit()?;
-        let code = module.lowered(self.mode()).map_err(|e| LinkError::Load(e.to_string()))?;
+        let code = module
+            .lowered(self.mode())
+            .map_err(|e| LinkError::Load(e.to_string()))?;
         let instance_id = self.store.instances.len() as u32;
         let mut funcs = Vec::with_capacity(module.funcs.len());
         let mut tables = Vec::new();
@@ -91,9 +95,13 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
         let sigs: Vec<u32> = module.types.iter().map(|t| self.store.sig_id(t)).collect();
 
         for imp in &module.imports {
-            let ext = linker.get(&imp.module, &imp.name).ok_or_else(|| {
-                LinkError::UnknownImport { module: imp.module.clone(), name: imp.name.clone() }
-            })?;
+            let ext =
+                linker
+                    .get(&imp.module, &imp.name)
+                    .ok_or_else(|| LinkError::UnknownImport {
+                        module: imp.module.clone(),
+                        name: imp.name.clone(),
+                    })?;
             let bad = |reason: String| LinkError::IncompatibleImport {
                 module: imp.module.clone(),
                 name: imp.name.clone(),
@@ -113,7 +121,10 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                 (ImportKind::Table(t), Extern::Table(a)) => {
                     let tab = &self.store.tables[a as usize];
                     if tab.ty != t.element {
-                        return Err(bad(format!("table of {} expected, found {}", t.element, tab.ty)));
+                        return Err(bad(format!(
+                            "table of {} expected, found {}",
+                            t.element, tab.ty
+                        )));
                     }
                     limits_match(tab.elements.len() as u64, tab.max, t.initial, t.maximum)
                         .map_err(bad)?;
@@ -149,7 +160,11 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
             let index = module.num_imported_funcs + i as u32;
             let sig = sigs[module.funcs[index as usize] as usize];
             self.store.funcs.push(FuncInst {
-                kind: FuncKind::Wasm { instance: instance_id, index, code: c.clone() },
+                kind: FuncKind::Wasm {
+                    instance: instance_id,
+                    index,
+                    code: c.clone(),
+                },
                 sig,
             });
             funcs.push(self.store.funcs.len() as u32 - 1);
@@ -177,13 +192,17 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                     m.initial, self.limits.max_memory_pages
                 )));
             }
-            self.store
-                .memories
-                .push(MemoryInst { mem: D::Memory::with_pages(m.initial as u32), max: m.maximum });
+            self.store.memories.push(MemoryInst {
+                mem: D::Memory::with_pages(m.initial as u32),
+                max: m.maximum,
+            });
             memories.push(self.store.memories.len() as u32 - 1);
         }
         // Globals.
-        for (g, init) in module.globals[globals.len()..].iter().zip(&module.global_inits) {
+        for (g, init) in module.globals[globals.len()..]
+            .iter()
+            .zip(&module.global_inits)
+        {
             let v = self.eval_const(init, &globals, &funcs);
             let value = self.domain.constant(v);
             self.store.globals.push(GlobalInst { value, ty: *g });
@@ -223,9 +242,7 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
         });
         self.store.instances.push(instance.clone());
 
-        let oob = |code: TrapCode| {
-            LinkError::Exec(ExecError::Trap(crate::Trap::new(code)))
-        };
+        let oob = |code: TrapCode| LinkError::Exec(ExecError::Trap(crate::Trap::new(code)));
         for (i, seg) in module.elems.iter().enumerate() {
             match &seg.mode {
                 ElemMode::Active { table, offset } => {
@@ -273,10 +290,17 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
     }
 
     /// Calls an exported function of an instance with concrete values.
-    pub fn invoke(&mut self, instance: u32, name: &str, args: &[Val]) -> Result<Vec<Val>, ExecError> {
+    pub fn invoke(
+        &mut self,
+        instance: u32,
+        name: &str,
+        args: &[Val],
+    ) -> Result<Vec<Val>, ExecError> {
         match self.store.export(instance, name) {
             Some(Extern::Func(a)) => self.call_vals(a, args),
-            Some(_) => Err(ExecError::Usage(format!("export `{name}` is not a function"))),
+            Some(_) => Err(ExecError::Usage(format!(
+                "export `{name}` is not a function"
+            ))),
             None => Err(ExecError::Usage(format!("no export named `{name}`"))),
         }
     }

@@ -132,7 +132,9 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
     /// Sets the fuel available to later calls (`None`: unlimited). Needs `Config::fuel`.
     pub fn set_fuel(&mut self, fuel: Option<u64>) -> Result<(), ExecError> {
         if !self.metering && fuel.is_some() {
-            return Err(ExecError::Usage("fuel was not enabled in the machine's config".into()));
+            return Err(ExecError::Usage(
+                "fuel was not enabled in the machine's config".into(),
+            ));
         }
         self.fuel_left = fuel.unwrap_or(u64::MAX);
         Ok(())
@@ -151,14 +153,19 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
     /// Adds a host function to the store and returns its address.
     pub fn add_host_func(&mut self, f: HostFunc<D>) -> u32 {
         let sig = self.store.sig_id(&f.ty);
-        self.store.funcs.push(FuncInst { kind: FuncKind::Host(f), sig });
+        self.store.funcs.push(FuncInst {
+            kind: FuncKind::Host(f),
+            sig,
+        });
         self.store.funcs.len() as u32 - 1
     }
 
     /// Calls the function at store address `func` with domain values.
     pub fn call(&mut self, func: u32, args: &[D::Value]) -> Result<Vec<D::Value>, ExecError> {
         if self.pending.is_some() {
-            return Err(ExecError::Usage("a suspended call must be resumed first".into()));
+            return Err(ExecError::Usage(
+                "a suspended call must be resumed first".into(),
+            ));
         }
         let ty = match self.store.funcs.get(func as usize) {
             Some(_) => self.store.func_type(func),
@@ -177,11 +184,21 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
             .map_err(|f| self.trap_here(f, None))?;
         self.stack[base..base + args.len()].copy_from_slice(args);
         let entry_depth = self.frames.len();
-        let regs = Regs { func: u32::MAX, pc: 0, fp: base, sp: base + args.len() };
+        let regs = Regs {
+            func: u32::MAX,
+            pc: 0,
+            fp: base,
+            sp: base + args.len(),
+        };
         match self.enter(func, regs) {
             Ok(Enter::Done(_sp)) => Ok(self.stack[base..base + ty.results.len()].to_vec()),
             Ok(Enter::Wasm(regs)) => {
-                let pending = Pending { regs, entry_depth, base, num_results: ty.results.len() };
+                let pending = Pending {
+                    regs,
+                    entry_depth,
+                    base,
+                    num_results: ty.results.len(),
+                };
                 self.resume_from(pending)
             }
             Err(e) => Err(e),
@@ -215,7 +232,11 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
         results
             .into_iter()
             .zip(&ty.results)
-            .map(|(v, t)| self.domain.to_val(v, *t).map_err(|f| self.trap_here(f, None)))
+            .map(|(v, t)| {
+                self.domain
+                    .to_val(v, *t)
+                    .map_err(|f| self.trap_here(f, None))
+            })
             .collect()
     }
 
@@ -271,7 +292,9 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                 return Err(Fault::Trap(TrapCode::StackExhausted));
             }
             let zero = self.domain.constant(Val::I32(0));
-            let new = (slots * 2).clamp(1024, self.limits.max_stack_slots as usize).max(slots);
+            let new = (slots * 2)
+                .clamp(1024, self.limits.max_stack_slots as usize)
+                .max(slots);
             self.stack.resize(new, zero);
         }
         Ok(())
@@ -282,7 +305,11 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
     fn enter(&mut self, addr: u32, regs: Regs) -> Result<Enter, ExecError> {
         let func = &self.store.funcs[addr as usize];
         match &func.kind {
-            FuncKind::Wasm { code, instance, index } => {
+            FuncKind::Wasm {
+                code,
+                instance,
+                index,
+            } => {
                 // SAFETY: function code is owned by the store and never freed while the
                 // machine runs (the store only grows).
                 let code: &LoweredFunc = unsafe { &*Arc::as_ptr(code) };
@@ -309,16 +336,25 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                     self.observer.on_call(instance, index);
                 }
                 let sp = fp + code.num_locals_total() as usize;
-                Ok(Enter::Wasm(Regs { func: addr, pc: 0, fp, sp }))
+                Ok(Enter::Wasm(Regs {
+                    func: addr,
+                    pc: 0,
+                    fp,
+                    sp,
+                }))
             }
             FuncKind::Host(h) => {
                 let h = h.clone();
                 let n = h.ty.params.len();
                 let base = regs.sp - n;
                 let caller_mem = match self.store.funcs.get(regs.func as usize) {
-                    Some(FuncInst { kind: FuncKind::Wasm { instance, .. }, .. }) => {
-                        self.store.instances[*instance as usize].memories.first().copied()
-                    }
+                    Some(FuncInst {
+                        kind: FuncKind::Wasm { instance, .. },
+                        ..
+                    }) => self.store.instances[*instance as usize]
+                        .memories
+                        .first()
+                        .copied(),
                     _ => None,
                 };
                 let args: Vec<D::Value> = self.stack[base..regs.sp].to_vec();
@@ -326,7 +362,10 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                     Some(m) => Some(&mut self.store.memories[m as usize].mem),
                     None => None,
                 };
-                let mut ctx = HostCtx { domain: &mut self.domain, memory };
+                let mut ctx = HostCtx {
+                    domain: &mut self.domain,
+                    memory,
+                };
                 let results = match (h.func)(&mut ctx, &args) {
                     Ok(r) => r,
                     Err(HostError::Exit(code)) => return Err(ExecError::Exit(code)),
@@ -364,7 +403,12 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
     /// The run loop. Returns when the frame stack is back at `entry_depth`.
     #[allow(clippy::cognitive_complexity)]
     fn run(&mut self, entry_depth: usize, regs: Regs) -> Result<(), (ExecError, Regs)> {
-        let Regs { mut func, mut pc, mut fp, mut sp } = regs;
+        let Regs {
+            mut func,
+            mut pc,
+            mut fp,
+            mut sp,
+        } = regs;
         let (mut code, mut inst) = self.load_func(func);
         let mut mem_addr = inst.memories.first().copied().unwrap_or(u32::MAX) as usize;
         // The stack's base pointer, kept in a register: only `enter` can reallocate the stack.
@@ -450,7 +494,10 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
             ($start:expr, $len:expr, $size:expr, $code:expr) => {{
                 let start: u64 = $start as u64;
                 let len: u64 = $len as u64;
-                if start.checked_add(len).map_or(true, |end| end > $size as u64) {
+                if start
+                    .checked_add(len)
+                    .map_or(true, |end| end > $size as u64)
+                {
                     trap!($code);
                 }
             }};
@@ -460,7 +507,13 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                 let addr: u32 = $addr;
                 let caller = regs!();
                 let caller_pc = pc as u32 + 1;
-                let entered = self.enter(addr, Regs { pc: caller_pc as usize, ..caller });
+                let entered = self.enter(
+                    addr,
+                    Regs {
+                        pc: caller_pc as usize,
+                        ..caller
+                    },
+                );
                 stk = self.stack.as_mut_ptr();
                 match entered {
                     Ok(Enter::Done(new_sp)) => {
@@ -469,7 +522,11 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                         continue;
                     }
                     Ok(Enter::Wasm(r)) => {
-                        self.frames.push(Frame { func, pc: caller_pc, fp: fp as u32 });
+                        self.frames.push(Frame {
+                            func,
+                            pc: caller_pc,
+                            fp: fp as u32,
+                        });
                         if O::ENABLED {
                             self.view_frames.push((code.func_index, code.offsets[pc]));
                         }
@@ -968,7 +1025,9 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
     pub fn global_val(&mut self, addr: u32) -> Result<Val, ExecError> {
         let g = &self.store.globals[addr as usize];
         let (v, ty) = (g.value, g.ty.ty);
-        self.domain.to_val(v, ty).map_err(|f| self.trap_here(f, None))
+        self.domain
+            .to_val(v, ty)
+            .map_err(|f| self.trap_here(f, None))
     }
 }
 
@@ -982,7 +1041,10 @@ fn ref_val(r: RefValue) -> Val {
 
 /// Reads `len` concrete bytes from a memory with bounds checking.
 pub fn read_memory<M: LinearMemory>(mem: &M, addr: u64, len: usize) -> Result<Vec<u8>, Fault> {
-    if addr.checked_add(len as u64).is_none_or(|e| e > mem.size_bytes()) {
+    if addr
+        .checked_add(len as u64)
+        .is_none_or(|e| e > mem.size_bytes())
+    {
         return Err(Fault::Trap(TrapCode::MemoryOutOfBounds));
     }
     let mut out = vec![0u8; len];

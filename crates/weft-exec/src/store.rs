@@ -26,9 +26,15 @@ pub enum FuncKind<D: Domain> {
 impl<D: Domain> Clone for FuncKind<D> {
     fn clone(&self) -> Self {
         match self {
-            FuncKind::Wasm { instance, index, code } => {
-                FuncKind::Wasm { instance: *instance, index: *index, code: code.clone() }
-            }
+            FuncKind::Wasm {
+                instance,
+                index,
+                code,
+            } => FuncKind::Wasm {
+                instance: *instance,
+                index: *index,
+                code: code.clone(),
+            },
             FuncKind::Host(h) => FuncKind::Host(h.clone()),
         }
     }
@@ -44,7 +50,10 @@ pub struct FuncInst<D: Domain> {
 
 impl<D: Domain> Clone for FuncInst<D> {
     fn clone(&self) -> Self {
-        FuncInst { kind: self.kind.clone(), sig: self.sig }
+        FuncInst {
+            kind: self.kind.clone(),
+            sig: self.sig,
+        }
     }
 }
 
@@ -170,9 +179,12 @@ impl<D: Domain> Store<D> {
     /// The signature of a function address.
     pub fn func_type(&self, addr: u32) -> FuncType {
         match &self.funcs[addr as usize].kind {
-            FuncKind::Wasm { instance, index, .. } => {
-                self.instances[*instance as usize].module.func_type(*index).clone()
-            }
+            FuncKind::Wasm {
+                instance, index, ..
+            } => self.instances[*instance as usize]
+                .module
+                .func_type(*index)
+                .clone(),
             FuncKind::Host(h) => h.ty.clone(),
         }
     }
@@ -205,12 +217,15 @@ impl Linker {
 
     /// Defines `module::name`.
     pub fn define(&mut self, module: &str, name: &str, ext: Extern) {
-        self.defs.insert((module.to_string(), name.to_string()), ext);
+        self.defs
+            .insert((module.to_string(), name.to_string()), ext);
     }
 
     /// Looks up `module::name`.
     pub fn get(&self, module: &str, name: &str) -> Option<Extern> {
-        self.defs.get(&(module.to_string(), name.to_string())).copied()
+        self.defs
+            .get(&(module.to_string(), name.to_string()))
+            .copied()
     }
 
     /// Defines every export of `instance` under module name `module`.

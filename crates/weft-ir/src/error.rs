@@ -31,6 +31,9 @@ pub enum LoadError {
 
 impl From<wasmparser::BinaryReaderError> for LoadError {
     fn from(e: wasmparser::BinaryReaderError) -> Self {
-        LoadError::Invalid { offset: e.offset(), message: e.message().to_string() }
+        LoadError::Invalid {
+            offset: e.offset(),
+            message: e.message().to_string(),
+        }
     }
 }

@@ -19,11 +19,20 @@ pub struct LowerMode {
 
 impl LowerMode {
     /// Fast code without fuel accounting.
-    pub const FAST: LowerMode = LowerMode { exact: false, fuel: false };
+    pub const FAST: LowerMode = LowerMode {
+        exact: false,
+        fuel: false,
+    };
     /// Fast code charging fuel per basic block.
-    pub const FAST_FUEL: LowerMode = LowerMode { exact: false, fuel: true };
+    pub const FAST_FUEL: LowerMode = LowerMode {
+        exact: false,
+        fuel: true,
+    };
     /// One instruction per original operator.
-    pub const EXACT: LowerMode = LowerMode { exact: true, fuel: true };
+    pub const EXACT: LowerMode = LowerMode {
+        exact: true,
+        fuel: true,
+    };
 
     pub(crate) fn slot(self) -> usize {
         match (self.exact, self.fuel) {
@@ -181,9 +190,24 @@ impl Lowerer {
     fn target(&mut self, depth: u32) -> (BrTarget, Option<usize>) {
         let idx = self.ctl.len() - 1 - depth as usize;
         let frame = &self.ctl[idx];
-        let pc = if frame.kind == CtlKind::Loop { frame.start_pc } else { u32::MAX };
-        let t = BrTarget { pc, height: frame.height, keep: frame.br_arity };
-        (t, if frame.kind == CtlKind::Loop { None } else { Some(idx) })
+        let pc = if frame.kind == CtlKind::Loop {
+            frame.start_pc
+        } else {
+            u32::MAX
+        };
+        let t = BrTarget {
+            pc,
+            height: frame.height,
+            keep: frame.br_arity,
+        };
+        (
+            t,
+            if frame.kind == CtlKind::Loop {
+                None
+            } else {
+                Some(idx)
+            },
+        )
     }
 
     fn branch(&mut self, depth: u32, make: fn(BrTarget) -> Instr) {
@@ -271,7 +295,11 @@ pub(crate) fn lower_function(
         max_height = max_height.max(base + validator.operand_stack_height() + 1);
         l.offset = offset as u32;
         l.cost = op_cost(&op);
-        let frame_height = || base + validator.get_control_frame(0).map_or(0, |f| f.height as u32);
+        let frame_height = || {
+            base + validator
+                .get_control_frame(0)
+                .map_or(0, |f| f.height as u32)
+        };
         match op {
             Operator::Block { blockty } | Operator::Loop { blockty } | Operator::If { blockty } => {
                 let (params, results) = block_arity(module, blockty);
@@ -303,7 +331,11 @@ pub(crate) fn lower_function(
                         }
                         _ => {
                             // The false arm starts with the same stack: nothing moves.
-                            let t = BrTarget { pc: u32::MAX, height, keep: params };
+                            let t = BrTarget {
+                                pc: u32::MAX,
+                                height,
+                                keep: params,
+                            };
                             else_fixup = Some(l.emit(Instr::BrIfNot(t)));
                             l.start_block();
                         }
@@ -312,7 +344,11 @@ pub(crate) fn lower_function(
                 l.ctl.push(Ctl {
                     kind,
                     height,
-                    br_arity: if kind == CtlKind::Loop { params } else { results },
+                    br_arity: if kind == CtlKind::Loop {
+                        params
+                    } else {
+                        results
+                    },
                     start_pc,
                     fixups: Vec::new(),
                     else_fixup,
@@ -326,9 +362,17 @@ pub(crate) fn lower_function(
                 };
                 if l.reachable {
                     let height = l.ctl.last().expect("validated").height;
-                    let t = BrTarget { pc: u32::MAX, height, keep: results };
+                    let t = BrTarget {
+                        pc: u32::MAX,
+                        height,
+                        keep: results,
+                    };
                     let at = l.emit(Instr::Br(t));
-                    l.ctl.last_mut().expect("validated").fixups.push(Fixup::Instr(at));
+                    l.ctl
+                        .last_mut()
+                        .expect("validated")
+                        .fixups
+                        .push(Fixup::Instr(at));
                 }
                 let pc = l.pc();
                 let frame = l.ctl.last_mut().expect("validated");
@@ -362,7 +406,11 @@ pub(crate) fn lower_function(
                 if let Some(at) = else_fixup {
                     // `if` without `else`: a false condition runs the (empty) else arm,
                     // whose `end` is this one.
-                    let end_pc = if falls_through && mode.exact { pc - 1 } else { pc };
+                    let end_pc = if falls_through && mode.exact {
+                        pc - 1
+                    } else {
+                        pc
+                    };
                     l.patch(Fixup::Instr(at), end_pc);
                 }
                 for f in frame.fixups {
@@ -415,7 +463,10 @@ pub(crate) fn lower_function(
                         l.ctl[idx].fixups.push(Fixup::Table(at));
                     }
                 }
-                l.emit(Instr::BrTable { first, len: depths.len() as u32 - 1 });
+                l.emit(Instr::BrTable {
+                    first,
+                    len: depths.len() as u32 - 1,
+                });
                 l.reachable = false;
             }
             Operator::Return => {
@@ -427,9 +478,15 @@ pub(crate) fn lower_function(
                 l.emit(Instr::Call(function_index));
                 l.start_block();
             }
-            Operator::CallIndirect { type_index, table_index } => {
+            Operator::CallIndirect {
+                type_index,
+                table_index,
+            } => {
                 l.charge(0);
-                l.emit(Instr::CallIndirect { ty: type_index, table: table_index });
+                l.emit(Instr::CallIndirect {
+                    ty: type_index,
+                    table: table_index,
+                });
                 l.start_block();
             }
             other => {
@@ -468,12 +525,17 @@ pub(crate) fn lower_function(
                     Operator::TableSize { table } => Instr::TableSize(table),
                     Operator::TableGrow { table } => Instr::TableGrow(table),
                     Operator::TableFill { table } => Instr::TableFill(table),
-                    Operator::TableCopy { dst_table, src_table } => {
-                        Instr::TableCopy { dst: dst_table, src: src_table }
-                    }
-                    Operator::TableInit { elem_index, table } => {
-                        Instr::TableInit { table, elem: elem_index }
-                    }
+                    Operator::TableCopy {
+                        dst_table,
+                        src_table,
+                    } => Instr::TableCopy {
+                        dst: dst_table,
+                        src: src_table,
+                    },
+                    Operator::TableInit { elem_index, table } => Instr::TableInit {
+                        table,
+                        elem: elem_index,
+                    },
                     Operator::ElemDrop { elem_index } => Instr::ElemDrop(elem_index),
                     ref other => match Instr::from_table_operator(other) {
                         Some(i) => i,

@@ -220,7 +220,10 @@ fn val_type(t: wasmparser::ValType, offset: u64) -> Result<ValType, LoadError> {
         W::Ref(r) if r == wasmparser::RefType::FUNCREF => ValType::FuncRef,
         W::Ref(r) if r == wasmparser::RefType::EXTERNREF => ValType::ExternRef,
         W::Ref(r) => {
-            return Err(LoadError::Unsupported { offset, message: format!("reference type {r}") })
+            return Err(LoadError::Unsupported {
+                offset,
+                message: format!("reference type {r}"),
+            })
         }
     })
 }
@@ -297,8 +300,10 @@ impl Module {
         }
         let mut validator = Validator::new_with_features(Self::features());
         let mut m = ModuleBuilder::default();
-        let mut to_validate: Vec<(FuncToValidate<ValidatorResources>, wasmparser::FunctionBody<'_>)> =
-            Vec::new();
+        let mut to_validate: Vec<(
+            FuncToValidate<ValidatorResources>,
+            wasmparser::FunctionBody<'_>,
+        )> = Vec::new();
         for payload in Parser::new(0).parse_all(bytes) {
             let payload = payload?;
             match &payload {
@@ -399,7 +404,10 @@ impl Module {
         if let Some(Some(n)) = self.func_names.get(index as usize) {
             return n.clone();
         }
-        if let Some(e) = self.exports.iter().find(|e| e.kind == ExternKind::Func && e.index == index)
+        if let Some(e) = self
+            .exports
+            .iter()
+            .find(|e| e.kind == ExternKind::Func && e.index == index)
         {
             return e.name.clone();
         }
@@ -411,12 +419,14 @@ impl Clone for LoadError {
     fn clone(&self) -> Self {
         match self {
             LoadError::Text(s) => LoadError::Text(s.clone()),
-            LoadError::Invalid { offset, message } => {
-                LoadError::Invalid { offset: *offset, message: message.clone() }
-            }
-            LoadError::Unsupported { offset, message } => {
-                LoadError::Unsupported { offset: *offset, message: message.clone() }
-            }
+            LoadError::Invalid { offset, message } => LoadError::Invalid {
+                offset: *offset,
+                message: message.clone(),
+            },
+            LoadError::Unsupported { offset, message } => LoadError::Unsupported {
+                offset: *offset,
+                message: message.clone(),
+            },
             LoadError::TooLarge(s) => LoadError::TooLarge(s.clone()),
         }
     }
@@ -442,11 +452,13 @@ struct ModuleBuilder {
 
 impl ModuleBuilder {
     fn read_names(&mut self, data: &[u8], offset: u64) {
-        let reader = wasmparser::NameSectionReader::new(wasmparser::BinaryReader::new(data, offset));
+        let reader =
+            wasmparser::NameSectionReader::new(wasmparser::BinaryReader::new(data, offset));
         for sub in reader.into_iter().flatten() {
             if let wasmparser::Name::Function(map) = sub {
                 for naming in map.into_iter().flatten() {
-                    self.func_names.push((naming.index, naming.name.to_string()));
+                    self.func_names
+                        .push((naming.index, naming.name.to_string()));
                 }
             }
         }
@@ -501,7 +513,10 @@ impl ModuleBuilder {
                             ImportKind::Table(t)
                         }
                         TypeRef::Memory(m) => {
-                            let m = MemoryType { initial: m.initial, maximum: m.maximum };
+                            let m = MemoryType {
+                                initial: m.initial,
+                                maximum: m.maximum,
+                            };
                             self.memories.push(m.clone());
                             ImportKind::Memory(m)
                         }
@@ -553,7 +568,10 @@ impl ModuleBuilder {
             Payload::MemorySection(r) => {
                 for m in r {
                     let m = m?;
-                    self.memories.push(MemoryType { initial: m.initial, maximum: m.maximum });
+                    self.memories.push(MemoryType {
+                        initial: m.initial,
+                        maximum: m.maximum,
+                    });
                 }
             }
             Payload::GlobalSection(r) => {
@@ -581,7 +599,11 @@ impl ModuleBuilder {
                             })
                         }
                     };
-                    self.exports.push(Export { name: e.name.to_string(), kind, index: e.index });
+                    self.exports.push(Export {
+                        name: e.name.to_string(),
+                        kind,
+                        index: e.index,
+                    });
                 }
             }
             Payload::StartSection { func, .. } => self.start = Some(func),
@@ -607,12 +629,13 @@ impl ModuleBuilder {
                     let mode = match e.kind {
                         wasmparser::ElementKind::Passive => ElemMode::Passive,
                         wasmparser::ElementKind::Declared => ElemMode::Declared,
-                        wasmparser::ElementKind::Active { table_index, offset_expr } => {
-                            ElemMode::Active {
-                                table: table_index.unwrap_or(0),
-                                offset: const_expr(&offset_expr)?,
-                            }
-                        }
+                        wasmparser::ElementKind::Active {
+                            table_index,
+                            offset_expr,
+                        } => ElemMode::Active {
+                            table: table_index.unwrap_or(0),
+                            offset: const_expr(&offset_expr)?,
+                        },
                     };
                     self.elems.push(ElemSegment { mode, ty, items });
                 }
@@ -622,11 +645,18 @@ impl ModuleBuilder {
                     let d = d?;
                     let mode = match d.kind {
                         wasmparser::DataKind::Passive => DataMode::Passive,
-                        wasmparser::DataKind::Active { memory_index, offset_expr } => {
-                            DataMode::Active { memory: memory_index, offset: const_expr(&offset_expr)? }
-                        }
+                        wasmparser::DataKind::Active {
+                            memory_index,
+                            offset_expr,
+                        } => DataMode::Active {
+                            memory: memory_index,
+                            offset: const_expr(&offset_expr)?,
+                        },
                     };
-                    self.datas.push(DataSegment { mode, bytes: d.data.to_vec() });
+                    self.datas.push(DataSegment {
+                        mode,
+                        bytes: d.data.to_vec(),
+                    });
                 }
             }
             _ => {}
@@ -700,7 +730,9 @@ fn check_memory_leb_lengths(bytes: &[u8], range: std::ops::Range<u64>) -> Result
             if !present {
                 continue;
             }
-            let Some(len) = read_leb(&mut pos) else { return Ok(()) };
+            let Some(len) = read_leb(&mut pos) else {
+                return Ok(());
+            };
             if !is64 && len > 5 {
                 return Err(LoadError::Invalid {
                     offset: (start + pos) as u64,

@@ -16,8 +16,11 @@ pub fn print_module(bytes: &[u8]) -> Result<String, LoadError> {
     let mut printer = wasmprinter::Config::new();
     printer.print_offsets(true);
     let mut out = String::new();
-    printer.print(bytes, &mut wasmprinter::PrintFmtWrite(&mut out)).map_err(|e| {
-        LoadError::Invalid { offset: 0, message: format!("cannot print: {e}") }
-    })?;
+    printer
+        .print(bytes, &mut wasmprinter::PrintFmtWrite(&mut out))
+        .map_err(|e| LoadError::Invalid {
+            offset: 0,
+            message: format!("cannot print: {e}"),
+        })?;
     Ok(out)
 }

@@ -27,7 +27,9 @@ pub struct ConcreteMemory {
 
 impl LinearMemory for ConcreteMemory {
     fn with_pages(pages: u32) -> Self {
-        ConcreteMemory { data: vec![0; pages as usize * PAGE_SIZE as usize] }
+        ConcreteMemory {
+            data: vec![0; pages as usize * PAGE_SIZE as usize],
+        }
     }
     fn size_bytes(&self) -> u64 {
         self.data.len() as u64
@@ -197,7 +199,14 @@ impl Domain for Concrete {
         Ok(Bits::from_le_bytes(bytes))
     }
 
-    fn store_lane(&mut self, mem: &mut ConcreteMemory, addr: u64, op: StoreLaneOp, lane: u8, v: Bits) {
+    fn store_lane(
+        &mut self,
+        mem: &mut ConcreteMemory,
+        addr: u64,
+        op: StoreLaneOp,
+        lane: u8,
+        v: Bits,
+    ) {
         let w = op.width() as usize;
         let a = addr as usize;
         let at = lane as usize * w;

@@ -339,9 +339,7 @@ pub(crate) fn binary(op: BinaryOp, a: Bits, b: Bits) -> Result<Bits, Fault> {
         F64Div => bf64(f64v(a) / f64v(b)),
         F64Min => bf64(fmin64(f64v(a), f64v(b))),
         F64Max => bf64(fmax64(f64v(a), f64v(b))),
-        F64Copysign => {
-            b64((u64v(a) & 0x7fff_ffff_ffff_ffff) | (u64v(b) & 0x8000_0000_0000_0000))
-        }
+        F64Copysign => b64((u64v(a) & 0x7fff_ffff_ffff_ffff) | (u64v(b) & 0x8000_0000_0000_0000)),
         #[allow(unreachable_patterns)]
         simd_op => simd::binary(simd_op, a, b)?,
     })
@@ -383,6 +381,9 @@ mod tests {
             unary(UnaryOp::I32TruncF64S, bf64(f64::NAN)),
             Err(Fault::Trap(TrapCode::BadConversionToInteger))
         );
-        assert_eq!(unary(UnaryOp::I32TruncF64S, bf64(-2147483648.9)), Ok(bi32(i32::MIN)));
+        assert_eq!(
+            unary(UnaryOp::I32TruncF64S, bf64(-2147483648.9)),
+            Ok(bi32(i32::MIN))
+        );
     }
 }
