@@ -4,7 +4,14 @@
 //! Every operator costs 1 except `nop`, `drop`, `block`, `loop`, `unreachable`, `return`,
 //! `else` and `end`, which cost 0. Each function entry costs 1 more. Bulk operations
 //! (`memory.copy/fill/init`, `table.copy/fill/init/grow`) cost 1 more per byte or element
-//! they touch; `memory.grow` costs nothing per page.
+//! they are asked to move, charged before the bounds check (so an out-of-range request can run
+//! out of fuel instead of trapping out of bounds) and, for `table.grow`, even when growth
+//! fails; `memory.grow` costs nothing per page. All of this was checked against wasmtime
+//! 48.0.8 (see `weft-exec/tests/regressions/bulk_fuel_*.wat`).
+//!
+//! Not modelled: wasmtime also charges fuel for the start-up code it compiles for some
+//! modules' instantiation (global initialisers, element segments, the start function);
+//! weft charges instantiation only for the wasm code it runs (the start function).
 
 /// Cost of a function entry, charged when a wasm function starts executing.
 pub const FUNCTION_ENTRY: u64 = 1;

@@ -435,6 +435,11 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                 unsafe { *stk.add(i) = v }
             }};
         }
+        macro_rules! local {
+            ($i:expr) => {
+                sget!(fp + $i as usize)
+            };
+        }
         macro_rules! regs {
             () => {
                 Regs { func, pc, fp, sp }
@@ -586,7 +591,7 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
             }
             macro_rules! gen_dispatch {
                 (
-                    { $($fop:ident $fc:ident $fvt:ident $fll:ident $fli:ident $fsi:ident $fsl:ident,)* }
+                    { $($fop:ident $fc:ident $fvt:ident,)* }
                     unary { $($u:ident $un:literal $ua:ident -> $ur:ident,)* }
                     binary { $($b:ident $bn:literal $ba:ident $bb:ident -> $br:ident,)* }
                     ternary { $($t:ident $tn:literal $ta:ident $tb:ident $tc:ident -> $tr:ident,)* }
@@ -597,28 +602,119 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                     load_lane { $($ll:ident $lln:literal $llw:literal,)* }
                     store_lane { $($sl:ident $sln:literal $slw:literal,)* }
                 ) => {
-                    match *instr {
-                        $(Instr::Fused(Fused::$fll(a, b)) => {
-                            let (x, y) = (sget!(fp + a as usize), sget!(fp + b as usize));
-                            let r = tri!(self.domain.binary(BinaryOp::$fop, x, y));
+                    pastey::paste! { match *instr {
+                        $(Instr::Fused(Fused::[<$fop LL>](a, b)) => {
+                            let r = tri!(self.domain.binary(BinaryOp::$fop, local!(a), local!(b)));
                             sset!(sp, r);
                             sp += 1;
                         })*
-                        $(Instr::Fused(Fused::$fli(a, c)) => {
+                        $(Instr::Fused(Fused::[<$fop LI>](a, c)) => {
                             let y = self.domain.constant(Val::$fvt(c as _));
-                            let r = tri!(self.domain.binary(BinaryOp::$fop, sget!(fp + a as usize), y));
+                            let r = tri!(self.domain.binary(BinaryOp::$fop, local!(a), y));
                             sset!(sp, r);
                             sp += 1;
                         })*
-                        $(Instr::Fused(Fused::$fsi(c)) => {
+                        $(Instr::Fused(Fused::[<$fop SI>](c)) => {
                             let y = self.domain.constant(Val::$fvt(c as _));
                             let r = tri!(self.domain.binary(BinaryOp::$fop, sget!(sp - 1), y));
                             sset!(sp - 1, r);
                         })*
-                        $(Instr::Fused(Fused::$fsl(b)) => {
-                            let (x, y) = (sget!(sp - 1), sget!(fp + b as usize));
-                            let r = tri!(self.domain.binary(BinaryOp::$fop, x, y));
+                        $(Instr::Fused(Fused::[<$fop SL>](b)) => {
+                            let r = tri!(self.domain.binary(BinaryOp::$fop, sget!(sp - 1), local!(b)));
                             sset!(sp - 1, r);
+                        })*
+                        $(Instr::Fused(Fused::[<$fop LLSet>](a, b, d)) => {
+                            let r = tri!(self.domain.binary(BinaryOp::$fop, local!(a), local!(b)));
+                            sset!(fp + d as usize, r);
+                        })*
+                        $(Instr::Fused(Fused::[<$fop LISet>](a, c, d)) => {
+                            let y = self.domain.constant(Val::$fvt(c as _));
+                            let r = tri!(self.domain.binary(BinaryOp::$fop, local!(a), y));
+                            sset!(fp + d as usize, r);
+                        })*
+                        $(Instr::Fused(Fused::[<$fop SISet>](c, d)) => {
+                            let y = self.domain.constant(Val::$fvt(c as _));
+                            let r = tri!(self.domain.binary(BinaryOp::$fop, sget!(sp - 1), y));
+                            sp -= 1;
+                            sset!(fp + d as usize, r);
+                        })*
+                        $(Instr::Fused(Fused::[<$fop SLSet>](b, d)) => {
+                            let r = tri!(self.domain.binary(BinaryOp::$fop, sget!(sp - 1), local!(b)));
+                            sp -= 1;
+                            sset!(fp + d as usize, r);
+                        })*
+                        $(Instr::Fused(Fused::[<$fop SSSet>](d)) => {
+                            let r = tri!(self.domain.binary(BinaryOp::$fop, sget!(sp - 2), sget!(sp - 1)));
+                            sp -= 2;
+                            sset!(fp + d as usize, r);
+                        })*
+                        $(Instr::Fused(Fused::[<$fop LLTee>](a, b, d)) => {
+                            let r = tri!(self.domain.binary(BinaryOp::$fop, local!(a), local!(b)));
+                            sset!(fp + d as usize, r);
+                            sset!(sp, r);
+                            sp += 1;
+                        })*
+                        $(Instr::Fused(Fused::[<$fop LITee>](a, c, d)) => {
+                            let y = self.domain.constant(Val::$fvt(c as _));
+                            let r = tri!(self.domain.binary(BinaryOp::$fop, local!(a), y));
+                            sset!(fp + d as usize, r);
+                            sset!(sp, r);
+                            sp += 1;
+                        })*
+                        $(Instr::Fused(Fused::[<$fop SITee>](c, d)) => {
+                            let y = self.domain.constant(Val::$fvt(c as _));
+                            let r = tri!(self.domain.binary(BinaryOp::$fop, sget!(sp - 1), y));
+                            sset!(fp + d as usize, r);
+                            sset!(sp - 1, r);
+                        })*
+                        $(Instr::Fused(Fused::[<$fop SLTee>](b, d)) => {
+                            let r = tri!(self.domain.binary(BinaryOp::$fop, sget!(sp - 1), local!(b)));
+                            sset!(fp + d as usize, r);
+                            sset!(sp - 1, r);
+                        })*
+                        $(Instr::Fused(Fused::[<$fop SSTee>](d)) => {
+                            let r = tri!(self.domain.binary(BinaryOp::$fop, sget!(sp - 2), sget!(sp - 1)));
+                            sp -= 1;
+                            sset!(fp + d as usize, r);
+                            sset!(sp - 1, r);
+                        })*
+                        $(Instr::Fused(Fused::[<$fop LLBr>](a, b, t)) => {
+                            let r = tri!(self.domain.binary(BinaryOp::$fop, local!(a), local!(b)));
+                            if tri!(self.domain.condition(r)) {
+                                branch!(code.br_tables[t as usize]);
+                            }
+                        })*
+                        $(Instr::Fused(Fused::[<$fop LIBr>](a, c, t)) => {
+                            let y = self.domain.constant(Val::$fvt(c as _));
+                            let r = tri!(self.domain.binary(BinaryOp::$fop, local!(a), y));
+                            if tri!(self.domain.condition(r)) {
+                                branch!(code.br_tables[t as usize]);
+                            }
+                        })*
+                        $(Instr::Fused(Fused::[<$fop SIBr>](c, t)) => {
+                            let y = self.domain.constant(Val::$fvt(c as _));
+                            let r = tri!(self.domain.binary(BinaryOp::$fop, sget!(sp - 1), y));
+                            let taken = tri!(self.domain.condition(r));
+                            sp -= 1;
+                            if taken {
+                                branch!(code.br_tables[t as usize]);
+                            }
+                        })*
+                        $(Instr::Fused(Fused::[<$fop SLBr>](b, t)) => {
+                            let r = tri!(self.domain.binary(BinaryOp::$fop, sget!(sp - 1), local!(b)));
+                            let taken = tri!(self.domain.condition(r));
+                            sp -= 1;
+                            if taken {
+                                branch!(code.br_tables[t as usize]);
+                            }
+                        })*
+                        $(Instr::Fused(Fused::[<$fop SSBr>](t)) => {
+                            let r = tri!(self.domain.binary(BinaryOp::$fop, sget!(sp - 2), sget!(sp - 1)));
+                            let taken = tri!(self.domain.condition(r));
+                            sp -= 2;
+                            if taken {
+                                branch!(code.br_tables[t as usize]);
+                            }
                         })*
                         $(Instr::$u => {
                             let a = sget!(sp - 1);
@@ -656,6 +752,17 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                             check_range!(ea, $lw, mem!().size_bytes(), TrapCode::MemoryOutOfBounds);
                             let v = tri!(self.domain.load(&mem!(), ea, LoadOp::$l));
                             sset!(sp - 1, v);
+                            if O::ENABLED {
+                                self.observer.on_memory(ea, $lw, v, AccessKind::Read);
+                            }
+                        })*
+                        $(Instr::[<$l L>] { local, offset } => {
+                            let base = tri!(self.domain.address(local!(local)));
+                            let ea = base as u64 + offset as u64;
+                            check_range!(ea, $lw, mem!().size_bytes(), TrapCode::MemoryOutOfBounds);
+                            let v = tri!(self.domain.load(&mem!(), ea, LoadOp::$l));
+                            sset!(sp, v);
+                            sp += 1;
                             if O::ENABLED {
                                 self.observer.on_memory(ea, $lw, v, AccessKind::Read);
                             }
@@ -870,8 +977,8 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                             let n = tri!(self.domain.index(sget!(sp - 1)));
                             let v = sget!(sp - 2);
                             let d = tri!(self.domain.address(sget!(sp - 3)));
-                            check_range!(d, n, mem!().size_bytes(), TrapCode::MemoryOutOfBounds);
                             charge_bulk!(n);
+                            check_range!(d, n, mem!().size_bytes(), TrapCode::MemoryOutOfBounds);
                             self.domain.fill(&mut mem!(), d as u64, n as u64, v);
                             sp -= 3;
                         }
@@ -880,9 +987,9 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                             let s = tri!(self.domain.address(sget!(sp - 2)));
                             let d = tri!(self.domain.address(sget!(sp - 3)));
                             let size = mem!().size_bytes();
+                            charge_bulk!(n);
                             check_range!(s, n, size, TrapCode::MemoryOutOfBounds);
                             check_range!(d, n, size, TrapCode::MemoryOutOfBounds);
-                            charge_bulk!(n);
                             mem!().copy_within(s as u64, d as u64, n as u64);
                             sp -= 3;
                         }
@@ -891,9 +998,9 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                             let s = tri!(self.domain.index(sget!(sp - 2)));
                             let d = tri!(self.domain.address(sget!(sp - 3)));
                             let data = self.store.datas[inst.datas[seg as usize] as usize].clone();
+                            charge_bulk!(n);
                             check_range!(s, n, data.len(), TrapCode::MemoryOutOfBounds);
                             check_range!(d, n, mem!().size_bytes(), TrapCode::MemoryOutOfBounds);
-                            charge_bulk!(n);
                             let s = s as usize;
                             mem!().write_bytes(d as u64, &data[s..s + n as usize]);
                             sp -= 3;
@@ -928,6 +1035,8 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                         Instr::TableGrow(t) => {
                             let n = tri!(self.domain.index(sget!(sp - 1)));
                             let r = self.domain.to_ref(sget!(sp - 2));
+                            // wasmtime charges the requested delta, even when growth fails.
+                            charge_bulk!(n);
                             let limit = self.limits.max_table_elements as u64;
                             let table = &mut self.store.tables[inst.tables[t as usize] as usize];
                             let old = table.elements.len() as u64;
@@ -947,8 +1056,8 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                             let r = self.domain.to_ref(sget!(sp - 2));
                             let i = tri!(self.domain.index(sget!(sp - 3)));
                             let len = self.store.tables[inst.tables[t as usize] as usize].elements.len();
-                            check_range!(i, n, len, TrapCode::TableOutOfBounds);
                             charge_bulk!(n);
+                            check_range!(i, n, len, TrapCode::TableOutOfBounds);
                             let table = &mut self.store.tables[inst.tables[t as usize] as usize];
                             table.elements[i as usize..(i + n) as usize].fill(r);
                             sp -= 3;
@@ -959,9 +1068,9 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                             let d = tri!(self.domain.index(sget!(sp - 3)));
                             let sa = inst.tables[src as usize] as usize;
                             let da = inst.tables[dst as usize] as usize;
+                            charge_bulk!(n);
                             check_range!(s, n, self.store.tables[sa].elements.len(), TrapCode::TableOutOfBounds);
                             check_range!(d, n, self.store.tables[da].elements.len(), TrapCode::TableOutOfBounds);
-                            charge_bulk!(n);
                             let (s, d, n) = (s as usize, d as usize, n as usize);
                             if sa == da {
                                 self.store.tables[sa].elements.copy_within(s..s + n, d);
@@ -977,9 +1086,9 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                             let d = tri!(self.domain.index(sget!(sp - 3)));
                             let seg = self.store.elems[inst.elems[elem as usize] as usize].clone();
                             let ta = inst.tables[table as usize] as usize;
+                            charge_bulk!(n);
                             check_range!(s, n, seg.len(), TrapCode::TableOutOfBounds);
                             check_range!(d, n, self.store.tables[ta].elements.len(), TrapCode::TableOutOfBounds);
-                            charge_bulk!(n);
                             let (s, d, n) = (s as usize, d as usize, n as usize);
                             self.store.tables[ta].elements[d..d + n].copy_from_slice(&seg[s..s + n]);
                             sp -= 3;
@@ -987,7 +1096,7 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                         Instr::ElemDrop(seg) => {
                             self.store.elems[inst.elems[seg as usize] as usize] = Arc::from(&[][..]);
                         }
-                    }
+                    } }
                 };
             }
             macro_rules! with_fused {

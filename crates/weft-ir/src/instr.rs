@@ -43,12 +43,14 @@ macro_rules! define_instr {
         store { $($s:ident $sn:literal $sa:ident $sw:literal,)* }
         load_lane { $($ll:ident $lln:literal $llw:literal,)* }
         store_lane { $($sl:ident $sln:literal $slw:literal,)* }
-    ) => {
+    ) => { pastey::paste! {
         /// One lowered instruction.
         #[derive(Copy, Clone, Debug, PartialEq)]
         #[allow(missing_docs)]
         pub enum Instr {
             $($hand)*
+            // Loads whose address is a local (`local.get a; load`): fast mode only.
+            $([<$l L>] { local: u32, offset: u32 },)*
             $($u,)*
             $($b,)*
             $($t,)*
@@ -69,10 +71,20 @@ macro_rules! define_instr {
                     $(Instr::$t => $tn,)*
                     $(Instr::$ul(_) => $uln,)*
                     $(Instr::$bl(_) => $bln,)*
-                    $(Instr::$l(_) => $ln,)*
+                    $(Instr::$l(_) | Instr::[<$l L>] { .. } => $ln,)*
                     $(Instr::$s(_) => $sn,)*
                     $(Instr::$ll { .. } => $lln,)*
                     $(Instr::$sl { .. } => $sln,)*
+                    _ => return None,
+                })
+            }
+
+            /// Fuses a load with the `local.get` that computes its address.
+            pub(crate) fn fuse_load(load: &Instr, prev: Option<&Instr>) -> Option<Instr> {
+                let Some(Instr::LocalGet(local)) = prev else { return None };
+                let local = *local;
+                Some(match *load {
+                    $(Instr::$l(offset) => Instr::[<$l L>] { local, offset },)*
                     _ => return None,
                 })
             }
@@ -128,7 +140,7 @@ macro_rules! define_instr {
                 })
             }
         }
-    };
+    }};
 }
 
 weft_core::for_each_op!(define_instr {

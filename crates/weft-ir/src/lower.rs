@@ -1,6 +1,6 @@
 //! Lowering validated function bodies to the internal instruction stream.
 
-use crate::fuse::fuse_binary;
+use crate::fuse::{fuse_binary, fuse_br_if, fuse_set};
 use crate::instr::{BrTarget, Instr, Marker};
 use crate::module::{convert_val_type, Module};
 use crate::LoadError;
@@ -176,6 +176,10 @@ impl Lowerer {
     /// Emits `instr`, fused with the instructions feeding it where possible (fast mode).
     fn emit_fused(&mut self, instr: Instr) {
         if !self.mode.exact {
+            if let Some(fused) = Instr::fuse_load(&instr, self.tail(1)) {
+                *self.code.last_mut().expect("fused local.get") = fused;
+                return;
+            }
             if let Some((n, fused)) = fuse_binary(&instr, self.tail(2), self.tail(1)) {
                 let len = self.code.len() - n;
                 self.code.truncate(len);
@@ -438,10 +442,22 @@ pub(crate) fn lower_function(
             }
             Operator::BrIf { relative_depth } => {
                 l.charge(0);
-                if !mode.exact && l.tail(1) == Some(&Instr::I32Eqz) {
+                let fused = if mode.exact { None } else { l.tail(1).copied() };
+                if fused == Some(Instr::I32Eqz) {
                     l.code.pop();
                     l.offsets.pop();
                     l.branch(relative_depth, Instr::BrIfNot);
+                } else if let Some(f) = fused.and_then(|p| {
+                    fuse_br_if(&p, l.br_tables.len() as u32)
+                }) {
+                    // The target is interned in the branch table so the fused shape stays small.
+                    let (t, fix) = l.target(relative_depth);
+                    let at = l.br_tables.len();
+                    l.br_tables.push(t);
+                    if let Some(idx) = fix {
+                        l.ctl[idx].fixups.push(Fixup::Table(at));
+                    }
+                    *l.code.last_mut().expect("fused instruction") = Instr::Fused(f);
                 } else {
                     l.branch(relative_depth, Instr::BrIf);
                 }
@@ -495,8 +511,18 @@ pub(crate) fn lower_function(
                     Operator::Drop => Instr::Drop,
                     Operator::Select | Operator::TypedSelect { .. } => Instr::Select,
                     Operator::LocalGet { local_index } => Instr::LocalGet(local_index),
-                    Operator::LocalSet { local_index } => Instr::LocalSet(local_index),
-                    Operator::LocalTee { local_index } => Instr::LocalTee(local_index),
+                    Operator::LocalSet { local_index } | Operator::LocalTee { local_index } => {
+                        let tee = matches!(other, Operator::LocalTee { .. });
+                        let fused = if mode.exact { None } else { l.tail(1).copied() };
+                        match fused.and_then(|p| fuse_set(&p, local_index, tee)) {
+                            Some(f) => {
+                                *l.code.last_mut().expect("fused instruction") = Instr::Fused(f);
+                                continue;
+                            }
+                            None if tee => Instr::LocalTee(local_index),
+                            None => Instr::LocalSet(local_index),
+                        }
+                    }
                     Operator::GlobalGet { global_index } => Instr::GlobalGet(global_index),
                     Operator::GlobalSet { global_index } => Instr::GlobalSet(global_index),
                     Operator::I32Const { value } => Instr::I32Const(value),
