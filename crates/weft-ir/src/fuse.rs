@@ -145,11 +145,21 @@ mod tests {
             Some((2, Fused::I64ShlLI(1, -3)))
         );
         assert_eq!(
-            fuse_binary(&Instr::I32Add, Some(&Instr::Drop), Some(&Instr::I32Const(7))),
+            fuse_binary(
+                &Instr::I32Add,
+                Some(&Instr::Drop),
+                Some(&Instr::I32Const(7))
+            ),
             Some((1, Fused::I32AddSI(7)))
         );
-        assert_eq!(fuse_binary(&Instr::I32Add, None, Some(&Instr::I64Const(7))), None);
-        assert_eq!(fuse_binary(&Instr::I32DivS, Some(&lg(1)), Some(&lg(2))), None);
+        assert_eq!(
+            fuse_binary(&Instr::I32Add, None, Some(&Instr::I64Const(7))),
+            None
+        );
+        assert_eq!(
+            fuse_binary(&Instr::I32DivS, Some(&lg(1)), Some(&lg(2))),
+            None
+        );
     }
 
     #[test]

@@ -447,9 +447,8 @@ pub(crate) fn lower_function(
                     l.code.pop();
                     l.offsets.pop();
                     l.branch(relative_depth, Instr::BrIfNot);
-                } else if let Some(f) = fused.and_then(|p| {
-                    fuse_br_if(&p, l.br_tables.len() as u32)
-                }) {
+                } else if let Some(f) = fused.and_then(|p| fuse_br_if(&p, l.br_tables.len() as u32))
+                {
                     // The target is interned in the branch table so the fused shape stays small.
                     let (t, fix) = l.target(relative_depth);
                     let at = l.br_tables.len();
