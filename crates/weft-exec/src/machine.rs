@@ -66,7 +66,10 @@ pub struct Machine<D: Domain, O: Observer<D> = NoObserver> {
     mode: LowerMode,
     metering: bool,
     fuel_left: u64,
-    fuel_consumed: u64,
+    /// Fuel consumed before the last `set_fuel`.
+    fuel_consumed_before: u64,
+    /// `fuel_left` as the last `set_fuel` left it: consumed = before + base - left.
+    fuel_base: u64,
     stack: Vec<D::Value>,
     frames: Vec<Frame>,
     view_frames: Vec<(u32, u32)>,
@@ -83,7 +86,8 @@ impl<D: Domain + Clone, O: Observer<D> + Clone> Clone for Machine<D, O> {
             mode: self.mode,
             metering: self.metering,
             fuel_left: self.fuel_left,
-            fuel_consumed: self.fuel_consumed,
+            fuel_consumed_before: self.fuel_consumed_before,
+            fuel_base: self.fuel_base,
             stack: self.stack.clone(),
             frames: self.frames.clone(),
             view_frames: self.view_frames.clone(),
@@ -116,7 +120,8 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
             mode,
             metering: config.fuel,
             fuel_left: u64::MAX,
-            fuel_consumed: 0,
+            fuel_consumed_before: 0,
+            fuel_base: u64::MAX,
             stack: Vec::new(),
             frames: Vec::new(),
             view_frames: Vec::new(),
@@ -136,13 +141,15 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                 "fuel was not enabled in the machine's config".into(),
             ));
         }
+        self.fuel_consumed_before = self.fuel_consumed();
         self.fuel_left = fuel.unwrap_or(u64::MAX);
+        self.fuel_base = self.fuel_left;
         Ok(())
     }
 
     /// Fuel consumed so far (0 without metering).
     pub fn fuel_consumed(&self) -> u64 {
-        self.fuel_consumed
+        self.fuel_consumed_before + (self.fuel_base - self.fuel_left)
     }
 
     /// Fuel left (`u64::MAX` when unlimited).
@@ -330,7 +337,6 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                         return Err(self.trap_here(Fault::Trap(TrapCode::OutOfFuel), None));
                     }
                     self.fuel_left -= weft_core::fuel::FUNCTION_ENTRY;
-                    self.fuel_consumed += weft_core::fuel::FUNCTION_ENTRY;
                 }
                 if O::ENABLED {
                     self.observer.on_call(instance, index);
@@ -470,7 +476,9 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                 let t: BrTarget = $t;
                 let keep = t.keep as usize;
                 let dst = fp + t.height as usize;
-                if keep > 0 && dst != sp - keep {
+                if keep == 1 {
+                    sset!(dst, sget!(sp - 1));
+                } else if keep > 0 && dst != sp - keep {
                     self.stack.copy_within(sp - keep..sp, dst);
                 }
                 sp = dst + keep;
@@ -491,7 +499,6 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                         trap!(TrapCode::OutOfFuel);
                     }
                     self.fuel_left -= n;
-                    self.fuel_consumed += n;
                 }
             }};
         }
@@ -573,7 +580,6 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                         trap!(TrapCode::OutOfFuel);
                     }
                     self.fuel_left -= cost;
-                    self.fuel_consumed += cost;
                 }
                 let nl = code.num_locals_total() as usize;
                 let view = StepView::<D> {
@@ -585,7 +591,7 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                     stack: &self.stack[fp + nl..sp],
                     locals: &self.stack[fp..fp + nl],
                     frames: &self.view_frames,
-                    fuel_consumed: self.fuel_consumed,
+                    fuel_consumed: self.fuel_consumed(),
                 };
                 self.observer.before_step(&view);
             }
@@ -767,6 +773,17 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                                 self.observer.on_memory(ea, $lw, v, AccessKind::Read);
                             }
                         })*
+                        $(Instr::[<$s L>] { local, offset } => {
+                            let v = sget!(sp - 1);
+                            let base = tri!(self.domain.address(local!(local)));
+                            let ea = base as u64 + offset as u64;
+                            check_range!(ea, $sw, mem!().size_bytes(), TrapCode::MemoryOutOfBounds);
+                            self.domain.store(&mut mem!(), ea, StoreOp::$s, v);
+                            sp -= 1;
+                            if O::ENABLED {
+                                self.observer.on_memory(ea, $sw, v, AccessKind::Write);
+                            }
+                        })*
                         $(Instr::$s(offset) => {
                             let v = sget!(sp - 1);
                             let base = tri!(self.domain.address(sget!(sp - 2)));
@@ -809,7 +826,6 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                                 trap!(TrapCode::OutOfFuel);
                             }
                             self.fuel_left -= n;
-                            self.fuel_consumed += n;
                         }
                         Instr::Br(t) => branch!(t),
                         Instr::BrIf(t) => {
@@ -834,7 +850,9 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                         }
                         Instr::Return => {
                             let n = code.num_results as usize;
-                            if n > 0 && sp - n != fp {
+                            if n == 1 {
+                                sset!(fp, sget!(sp - 1));
+                            } else if n > 0 && sp - n != fp {
                                 self.stack.copy_within(sp - n..sp, fp);
                             }
                             sp = fp + n;
@@ -895,6 +913,15 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                         Instr::LocalSet(i) => {
                             sp -= 1;
                             sset!(fp + i as usize, sget!(sp));
+                        }
+                        Instr::LocalCopy { src, dst } => {
+                            sset!(fp + dst as usize, local!(src));
+                        }
+                        Instr::LocalSetI32 { dst, value } => {
+                            sset!(fp + dst as usize, self.domain.constant(Val::I32(value)));
+                        }
+                        Instr::LocalSetI64 { dst, value } => {
+                            sset!(fp + dst as usize, self.domain.constant(Val::I64(value as i64)));
                         }
                         Instr::LocalTee(i) => {
                             sset!(fp + i as usize, sget!(sp - 1));

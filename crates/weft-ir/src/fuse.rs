@@ -109,6 +109,22 @@ macro_rules! define_fuse {
             })
         }
 
+        impl Fused {
+            /// The local a `Set`/`Tee` shape writes.
+            pub fn written_local(&self) -> Option<u32> {
+                match *self {
+                    $(
+                        Fused::[<$op LLSet>](_, _, d) | Fused::[<$op LISet>](_, _, d)
+                        | Fused::[<$op SISet>](_, d) | Fused::[<$op SLSet>](_, d)
+                        | Fused::[<$op SSSet>](d) | Fused::[<$op LLTee>](_, _, d)
+                        | Fused::[<$op LITee>](_, _, d) | Fused::[<$op SITee>](_, d)
+                        | Fused::[<$op SLTee>](_, d) | Fused::[<$op SSTee>](d) => Some(d),
+                    )*
+                    _ => None,
+                }
+            }
+        }
+
         /// Fuses a `br_if` (its target interned at `t`) into the instruction before it.
         pub(crate) fn fuse_br_if(prev: &Instr, t: u32) -> Option<Fused> {
             let imm = |c: i64| i32::try_from(c).ok();

@@ -51,6 +51,8 @@ macro_rules! define_instr {
             $($hand)*
             // Loads whose address is a local (`local.get a; load`): fast mode only.
             $([<$l L>] { local: u32, offset: u32 },)*
+            // Stores whose address is a local, the value on the stack: fast mode only.
+            $([<$s L>] { local: u32, offset: u32 },)*
             $($u,)*
             $($b,)*
             $($t,)*
@@ -72,7 +74,7 @@ macro_rules! define_instr {
                     $(Instr::$ul(_) => $uln,)*
                     $(Instr::$bl(_) => $bln,)*
                     $(Instr::$l(_) | Instr::[<$l L>] { .. } => $ln,)*
-                    $(Instr::$s(_) => $sn,)*
+                    $(Instr::$s(_) | Instr::[<$s L>] { .. } => $sn,)*
                     $(Instr::$ll { .. } => $lln,)*
                     $(Instr::$sl { .. } => $sln,)*
                     _ => return None,
@@ -85,6 +87,14 @@ macro_rules! define_instr {
                 let local = *local;
                 Some(match *load {
                     $(Instr::$l(offset) => Instr::[<$l L>] { local, offset },)*
+                    _ => return None,
+                })
+            }
+
+            /// A store reading its address from `local` instead of the stack.
+            pub(crate) fn fuse_store(store: &Instr, local: u32) -> Option<Instr> {
+                Some(match *store {
+                    $(Instr::$s(offset) => Instr::[<$s L>] { local, offset },)*
                     _ => return None,
                 })
             }
@@ -176,6 +186,12 @@ weft_core::for_each_op!(define_instr {
     LocalSet(u32),
     /// Copy the top value into a local.
     LocalTee(u32),
+    /// `local.get src; local.set dst` (fast mode only).
+    LocalCopy { src: u32, dst: u32 },
+    /// `i32.const c; local.set dst` (fast mode only).
+    LocalSetI32 { dst: u32, value: i32 },
+    /// `i64.const c; local.set dst` with `c` fitting in 32 bits (fast mode only).
+    LocalSetI64 { dst: u32, value: i32 },
     /// Push a global.
     GlobalGet(u32),
     /// Pop into a global.
@@ -227,6 +243,20 @@ weft_core::for_each_op!(define_instr {
     /// `elem.drop`.
     ElemDrop(u32),
 });
+
+impl Instr {
+    /// The local this instruction writes, if any.
+    pub fn written_local(&self) -> Option<u32> {
+        match *self {
+            Instr::LocalSet(i) | Instr::LocalTee(i) => Some(i),
+            Instr::LocalCopy { dst, .. }
+            | Instr::LocalSetI32 { dst, .. }
+            | Instr::LocalSetI64 { dst, .. } => Some(dst),
+            Instr::Fused(f) => f.written_local(),
+            _ => None,
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

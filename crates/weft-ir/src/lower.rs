@@ -131,6 +131,12 @@ struct Lowerer {
     fuel_block: Option<usize>,
     /// First instruction index that no branch can land inside: fusion never reaches below it.
     boundary: usize,
+    /// `local.get`s in the current block whose value still sits untouched on the stack:
+    /// (instruction index, local, stack slot). A store whose address is such a value reads
+    /// the local directly and the `local.get` is removed.
+    pending_gets: Vec<(usize, u32, u32)>,
+    /// Operand-stack height before the operator being lowered.
+    height_before: u32,
     offset: u32,
     cost: u8,
 }
@@ -165,6 +171,42 @@ impl Lowerer {
             self.fuel_block = Some(at);
         }
         self.boundary = self.code.len();
+        self.pending_gets.clear();
+    }
+
+    /// Bookkeeping after each operator: forget pending `local.get`s whose slot was popped
+    /// (the stack went down to `low` during the operator) or whose local was written.
+    fn after_op(&mut self, low: u32) {
+        let written = self.code.last().and_then(Instr::written_local);
+        self.pending_gets
+            .retain(|&(_, local, slot)| slot < low && Some(local) != written);
+        if let Some(Instr::LocalGet(local)) = self.code.last() {
+            let at = self.code.len() - 1;
+            if at >= self.boundary {
+                self.pending_gets.push((at, *local, self.height_before));
+            }
+        }
+    }
+
+    /// A store whose address operand came from a pending `local.get`: removes that
+    /// `local.get` and returns the store reading the local instead.
+    fn fuse_store_address(&mut self, store: &Instr) -> Option<Instr> {
+        let slot = self.height_before.checked_sub(2)?;
+        let i = self.pending_gets.iter().position(|&(_, _, s)| s == slot)?;
+        let (at, local, _) = self.pending_gets[i];
+        if at < self.boundary || self.code.get(at) != Some(&Instr::LocalGet(local)) {
+            return None;
+        }
+        let fused = Instr::fuse_store(store, local)?;
+        self.code.remove(at);
+        self.offsets.remove(at);
+        self.pending_gets.remove(i);
+        for entry in &mut self.pending_gets {
+            if entry.0 > at {
+                entry.0 -= 1;
+            }
+        }
+        Some(fused)
     }
 
     /// The last `n` instructions, if no branch target lies among them.
@@ -178,6 +220,10 @@ impl Lowerer {
         if !self.mode.exact {
             if let Some(fused) = Instr::fuse_load(&instr, self.tail(1)) {
                 *self.code.last_mut().expect("fused local.get") = fused;
+                return;
+            }
+            if let Some(fused) = self.fuse_store_address(&instr) {
+                self.emit(fused);
                 return;
             }
             if let Some((n, fused)) = fuse_binary(&instr, self.tail(2), self.tail(1)) {
@@ -284,6 +330,8 @@ pub(crate) fn lower_function(
         reachable: true,
         fuel_block: None,
         boundary: 0,
+        pending_gets: Vec::new(),
+        height_before: 0,
         offset: body.range().start as u32,
         cost: 0,
     };
@@ -295,7 +343,13 @@ pub(crate) fn lower_function(
     while !reader.eof() {
         let offset = reader.original_position();
         let op = reader.read()?;
+        let height_before = validator.operand_stack_height();
+        let pops = match (l.reachable, op.operator_arity(&validator)) {
+            (true, Some((pops, _))) => pops,
+            _ => height_before,
+        };
         validator.op(offset, &op)?;
+        l.height_before = height_before;
         max_height = max_height.max(base + validator.operand_stack_height() + 1);
         l.offset = offset as u32;
         l.cost = op_cost(&op);
@@ -513,9 +567,32 @@ pub(crate) fn lower_function(
                     Operator::LocalSet { local_index } | Operator::LocalTee { local_index } => {
                         let tee = matches!(other, Operator::LocalTee { .. });
                         let fused = if mode.exact { None } else { l.tail(1).copied() };
+                        let simple = match fused {
+                            Some(Instr::LocalGet(src)) if !tee => Some(Instr::LocalCopy {
+                                src,
+                                dst: local_index,
+                            }),
+                            Some(Instr::I32Const(value)) if !tee => Some(Instr::LocalSetI32 {
+                                dst: local_index,
+                                value,
+                            }),
+                            Some(Instr::I64Const(c)) if !tee => {
+                                i32::try_from(c).ok().map(|value| Instr::LocalSetI64 {
+                                    dst: local_index,
+                                    value,
+                                })
+                            }
+                            _ => None,
+                        };
+                        if let Some(i) = simple {
+                            *l.code.last_mut().expect("fused instruction") = i;
+                            l.after_op(height_before.saturating_sub(pops));
+                            continue;
+                        }
                         match fused.and_then(|p| fuse_set(&p, local_index, tee)) {
                             Some(f) => {
                                 *l.code.last_mut().expect("fused instruction") = Instr::Fused(f);
+                                l.after_op(height_before.saturating_sub(pops));
                                 continue;
                             }
                             None if tee => Instr::LocalTee(local_index),
@@ -575,6 +652,7 @@ pub(crate) fn lower_function(
                 l.emit_fused(instr);
             }
         }
+        l.after_op(height_before.saturating_sub(pops));
     }
     reader.finish()?;
     let lowered = LoweredFunc {

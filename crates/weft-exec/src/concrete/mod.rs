@@ -74,6 +74,7 @@ pub fn bits_ref(b: Bits) -> RefValue {
 }
 
 /// Concrete bits of a typed value.
+#[inline(always)]
 pub fn val_bits(v: Val) -> Bits {
     match v {
         Val::I32(x) => x as u32 as Bits,
