@@ -218,6 +218,55 @@ fn write_chunk(st: &mut WasiState, fd: u32, data: &[u8], pos: Option<u64>) -> WR
     }
 }
 
+/// What a vectored read or write works with, after its checks.
+struct IoPlan {
+    /// The guest's (pointer, length) buffers.
+    iov: Vec<(u32, u32)>,
+    /// Most bytes this call moves.
+    limit: usize,
+    /// Bytes moved per host call.
+    chunk: usize,
+    /// Scratch buffer of one chunk.
+    buf: Vec<u8>,
+}
+
+/// The checks shared by `fd_read`/`fd_pread`/`fd_write`/`fd_pwrite`: the fd is open, not a
+/// directory, positioned I/O only on seekable files, and it holds `right` (and `FD_SEEK` for
+/// positioned I/O).
+fn plan_io(
+    st: &mut WasiState,
+    mem: &mut GuestMem<'_>,
+    fd: u32,
+    iovs: u32,
+    count: u32,
+    pos: Option<u64>,
+    right: u64,
+) -> WResult<IoPlan> {
+    let iov = mem.iovecs(iovs, count)?;
+    let e = st.entry(fd)?;
+    if pos.is_some() && is_stream(&e.kind) {
+        return err(Errno::SPIPE);
+    }
+    if matches!(e.kind, FdKind::Dir(_)) {
+        return err(Errno::ISDIR);
+    }
+    let needed = right | if pos.is_some() { rights::FD_SEEK } else { 0 };
+    st.with_rights(fd, needed)?;
+    if pos.is_some_and(|p| p > i64::MAX as u64) {
+        return err(Errno::INVAL);
+    }
+    let limit = st.limits.max_io_bytes_per_call.min(u32::MAX as usize);
+    let chunk = st.limits.io_chunk_bytes.max(1);
+    let requested: u64 = iov.iter().map(|&(_, l)| l as u64).sum();
+    let buf = vec![0u8; (requested.min(chunk as u64) as usize).min(limit)];
+    Ok(IoPlan {
+        iov,
+        limit,
+        chunk,
+        buf,
+    })
+}
+
 /// `fd_read`/`fd_pread`: scatters into the iovecs, in chunks; stops at a short read.
 fn read_iovecs(
     st: &mut WasiState,
@@ -227,23 +276,12 @@ fn read_iovecs(
     count: u32,
     pos: Option<u64>,
 ) -> WResult<u32> {
-    let iov = mem.iovecs(iovs, count)?;
-    let e = st.entry(fd)?;
-    if pos.is_some() && is_stream(&e.kind) {
-        return err(Errno::SPIPE);
-    }
-    if matches!(e.kind, FdKind::Dir(_)) {
-        return err(Errno::ISDIR);
-    }
-    let needed = rights::FD_READ | if pos.is_some() { rights::FD_SEEK } else { 0 };
-    st.with_rights(fd, needed)?;
-    if pos.is_some_and(|p| p > i64::MAX as u64) {
-        return err(Errno::INVAL);
-    }
-    let limit = st.limits.max_io_bytes_per_call.min(u32::MAX as usize);
-    let chunk = st.limits.io_chunk_bytes.max(1);
-    let requested: u64 = iov.iter().map(|&(_, l)| l as u64).sum();
-    let mut buf = vec![0u8; (requested.min(chunk as u64) as usize).min(limit)];
+    let IoPlan {
+        iov,
+        limit,
+        chunk,
+        mut buf,
+    } = plan_io(st, mem, fd, iovs, count, pos, rights::FD_READ)?;
     let mut total = 0usize;
     'outer: for (ptr, len) in iov {
         let mut off = 0usize;
@@ -281,23 +319,12 @@ fn write_iovecs(
     count: u32,
     pos: Option<u64>,
 ) -> WResult<u32> {
-    let iov = mem.iovecs(iovs, count)?;
-    let e = st.entry(fd)?;
-    if pos.is_some() && is_stream(&e.kind) {
-        return err(Errno::SPIPE);
-    }
-    if matches!(e.kind, FdKind::Dir(_)) {
-        return err(Errno::ISDIR);
-    }
-    let needed = rights::FD_WRITE | if pos.is_some() { rights::FD_SEEK } else { 0 };
-    st.with_rights(fd, needed)?;
-    if pos.is_some_and(|p| p > i64::MAX as u64) {
-        return err(Errno::INVAL);
-    }
-    let limit = st.limits.max_io_bytes_per_call.min(u32::MAX as usize);
-    let chunk = st.limits.io_chunk_bytes.max(1);
-    let requested: u64 = iov.iter().map(|&(_, l)| l as u64).sum();
-    let mut buf = vec![0u8; (requested.min(chunk as u64) as usize).min(limit)];
+    let IoPlan {
+        iov,
+        limit,
+        chunk,
+        mut buf,
+    } = plan_io(st, mem, fd, iovs, count, pos, rights::FD_WRITE)?;
     let mut total = 0usize;
     'outer: for (ptr, len) in iov {
         let mut off = 0usize;
