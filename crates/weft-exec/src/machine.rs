@@ -185,8 +185,10 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                 args.len()
             )));
         }
-        let base = self.frames.first().map_or(0, |_| self.stack.len());
-        let base = if self.frames.is_empty() { 0 } else { base };
+        // Calls start on an empty frame stack (hosts cannot re-enter the machine), so the
+        // arguments go to the bottom of the value stack.
+        debug_assert!(self.frames.is_empty());
+        let base = 0;
         self.ensure_stack(base + args.len().max(ty.results.len()))
             .map_err(|f| self.trap_here(f, None))?;
         self.stack[base..base + args.len()].copy_from_slice(args);
@@ -491,14 +493,19 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                 self.store.memories[mem_addr].mem
             };
         }
+        macro_rules! charge {
+            ($n:expr) => {{
+                let n: u64 = $n;
+                if self.fuel_left < n {
+                    trap!(TrapCode::OutOfFuel);
+                }
+                self.fuel_left -= n;
+            }};
+        }
         macro_rules! charge_bulk {
             ($n:expr) => {{
                 if self.metering {
-                    let n = weft_core::fuel::bulk_cost($n as u64);
-                    if self.fuel_left < n {
-                        trap!(TrapCode::OutOfFuel);
-                    }
-                    self.fuel_left -= n;
+                    charge!(weft_core::fuel::bulk_cost($n as u64));
                 }
             }};
         }
@@ -575,11 +582,7 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
             let instr = unsafe { &*instrs.add(pc) };
             if O::ENABLED {
                 if self.metering {
-                    let cost = code.costs[pc] as u64;
-                    if self.fuel_left < cost {
-                        trap!(TrapCode::OutOfFuel);
-                    }
-                    self.fuel_left -= cost;
+                    charge!(code.costs[pc] as u64);
                 }
                 let nl = code.num_locals_total() as usize;
                 let view = StepView::<D> {
@@ -820,13 +823,7 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                         })*
                         Instr::Unreachable => trap!(TrapCode::Unreachable),
                         Instr::Marker(_) => {}
-                        Instr::ConsumeFuel(n) => {
-                            let n = n as u64;
-                            if self.fuel_left < n {
-                                trap!(TrapCode::OutOfFuel);
-                            }
-                            self.fuel_left -= n;
-                        }
+                        Instr::ConsumeFuel(n) => charge!(n as u64),
                         Instr::Br(t) => branch!(t),
                         Instr::BrIf(t) => {
                             let c = tri!(self.domain.condition(sget!(sp - 1)));

@@ -395,16 +395,7 @@ impl WasiState {
             return Err(Errno::INVAL.into());
         }
         Ok(match &mut self.clock {
-            Clock::Real { start } => {
-                if id == super::abi::clockid::REALTIME {
-                    let d = SystemTime::now()
-                        .duration_since(UNIX_EPOCH)
-                        .unwrap_or_default();
-                    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
-                } else {
-                    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
-                }
-            }
+            Clock::Real { start } => real_clock_ns(start, id),
             Clock::Virtual { now, step } => {
                 let t = *now;
                 *now = now.saturating_add(*step);
@@ -416,16 +407,7 @@ impl WasiState {
     /// Reads a clock without advancing a virtual one.
     pub(crate) fn clock_peek(&self, id: u32) -> u64 {
         match &self.clock {
-            Clock::Real { start } => {
-                if id == super::abi::clockid::REALTIME {
-                    let d = SystemTime::now()
-                        .duration_since(UNIX_EPOCH)
-                        .unwrap_or_default();
-                    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
-                } else {
-                    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
-                }
-            }
+            Clock::Real { start } => real_clock_ns(start, id),
             Clock::Virtual { now, .. } => *now,
         }
     }
@@ -448,4 +430,17 @@ impl WasiState {
             .get(&fd)
             .is_some_and(|e| e.flags & fdflags::APPEND != 0)
     }
+}
+
+/// Nanoseconds on a real clock: wall time since the epoch for `REALTIME`, time since the
+/// state was created for the monotonic and CPU-time clocks.
+fn real_clock_ns(start: &std::time::Instant, id: u32) -> u64 {
+    let d = if id == super::abi::clockid::REALTIME {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+    } else {
+        start.elapsed()
+    };
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
