@@ -1,0 +1,1 @@
+//! Taint tracking: a domain whose values carry label sets of input sources.
