@@ -10,6 +10,8 @@ use weft_exec::wasi::{self, DirAccess, InputSource, Termination, WasiConfig};
 use weft_exec::{Concrete, Config, ExecError, Linker, Machine, NoObserver};
 use weft_ir::Module;
 
+mod trace_cmd;
+
 #[derive(Parser)]
 #[command(name = "weft", version, about = "Execution reasoning on WebAssembly")]
 struct Cli {
@@ -34,6 +36,8 @@ enum Command {
         #[arg(long)]
         offsets: bool,
     },
+    /// Trace a run (`weft trace FILE -o OUT`), verify a trace or summarise one.
+    Trace(trace_cmd::TraceCmd),
     /// Run spec-test scripts; ends with `N passed, M failed`.
     Wast {
         /// Scripts to run.
@@ -209,6 +213,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(args),
+        Command::Trace(cmd) => trace_cmd::run(cmd),
         Command::Validate { files } => (|| {
             for f in &files {
                 load(f)?;

@@ -370,6 +370,10 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                     Some(m) => Some(&mut self.store.memories[m as usize].mem),
                     None => None,
                 };
+                if O::ENABLED {
+                    self.observer
+                        .before_host_call(regs.func, &args, memory.as_deref());
+                }
                 let mut ctx = HostCtx {
                     domain: &mut self.domain,
                     memory,
@@ -403,6 +407,10 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                     return Err(self.trap_here(f, None));
                 }
                 self.stack[base..base + results.len()].copy_from_slice(&results);
+                if O::ENABLED {
+                    let memory = caller_mem.map(|m| &self.store.memories[m as usize].mem);
+                    self.observer.after_host_call(&results, memory);
+                }
                 Ok(Enter::Done(base + results.len()))
             }
         }
@@ -1005,6 +1013,9 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                             check_range!(d, n, mem!().size_bytes(), TrapCode::MemoryOutOfBounds);
                             self.domain.fill(&mut mem!(), d as u64, n as u64, v);
                             sp -= 3;
+                            if O::ENABLED {
+                                self.observer.on_memory_bytes(d as u64, n as u64, AccessKind::Write, &mem!());
+                            }
                         }
                         Instr::MemoryCopy => {
                             let n = tri!(self.domain.index(sget!(sp - 1)));
@@ -1014,8 +1025,14 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                             charge_bulk!(n);
                             check_range!(s, n, size, TrapCode::MemoryOutOfBounds);
                             check_range!(d, n, size, TrapCode::MemoryOutOfBounds);
+                            if O::ENABLED {
+                                self.observer.on_memory_bytes(s as u64, n as u64, AccessKind::Read, &mem!());
+                            }
                             mem!().copy_within(s as u64, d as u64, n as u64);
                             sp -= 3;
+                            if O::ENABLED {
+                                self.observer.on_memory_bytes(d as u64, n as u64, AccessKind::Write, &mem!());
+                            }
                         }
                         Instr::MemoryInit(seg) => {
                             let n = tri!(self.domain.index(sget!(sp - 1)));
@@ -1028,6 +1045,9 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                             let s = s as usize;
                             mem!().write_bytes(d as u64, &data[s..s + n as usize]);
                             sp -= 3;
+                            if O::ENABLED {
+                                self.observer.on_memory_bytes(d as u64, n as u64, AccessKind::Write, &mem!());
+                            }
                         }
                         Instr::DataDrop(seg) => {
                             self.store.datas[inst.datas[seg as usize] as usize] = Arc::from(&[][..]);

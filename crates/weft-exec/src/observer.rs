@@ -46,8 +46,19 @@ pub trait Observer<D: Domain> {
 
     /// Before each instruction.
     fn before_step(&mut self, _view: &StepView<'_, D>) {}
-    /// After a memory access: address, width in bytes, the value moved.
+    /// After a load or store of `width` bytes at `addr`, with the value moved. For lane loads
+    /// and stores `value` is the whole vector; the lane is the one the current instruction
+    /// names.
     fn on_memory(&mut self, _addr: u64, _width: u32, _value: D::Value, _kind: AccessKind) {}
+    /// Around a bulk memory operation (`memory.fill`, `memory.copy`, `memory.init`): the
+    /// source range is reported as `Read` before the operation, the destination range as
+    /// `Write` after it, with the memory to read the bytes from.
+    fn on_memory_bytes(&mut self, _addr: u64, _len: u64, _kind: AccessKind, _mem: &D::Memory) {}
+    /// Before a host function runs: its store address, its arguments and the caller's memory
+    /// (so an observer can see what the host changes).
+    fn before_host_call(&mut self, _func: u32, _args: &[D::Value], _mem: Option<&D::Memory>) {}
+    /// After a host function returned normally: its results and the caller's memory.
+    fn after_host_call(&mut self, _results: &[D::Value], _mem: Option<&D::Memory>) {}
     /// After a global read or write.
     fn on_global(&mut self, _index: u32, _value: D::Value, _kind: AccessKind) {}
     /// When a function is entered (module-level function index).
