@@ -3,7 +3,7 @@
 use weft_core::{Val, ValType};
 
 /// A value with its type, kept as raw bits so NaN payloads and `-0.0` survive every format.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub struct TypedValue {
     /// The type; `None` where the type is not known (it never is for valid traces).
     pub ty: Option<ValType>,
@@ -190,12 +190,6 @@ pub struct Row {
     pub call: Option<u32>,
     /// Whether this step returned from its function.
     pub ret: bool,
-}
-
-impl Default for TypedValue {
-    fn default() -> Self {
-        TypedValue { ty: None, bits: 0 }
-    }
 }
 
 impl Row {

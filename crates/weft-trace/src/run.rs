@@ -115,7 +115,7 @@ pub struct Outcome {
 
 /// Parses hex text into bytes.
 pub(crate) fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())

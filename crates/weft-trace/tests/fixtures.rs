@@ -14,7 +14,7 @@ use weft_trace::jsonl::JsonlWriter;
 use weft_trace::verify::{verify, Verdict};
 use weft_trace::{
     read_trace, run_traced, Access, ByteSource, Capture, Filter, Header, Invocation, ModuleInfo,
-    Row, RowSink, Summary, TraceOptions, TraceReader,
+    Row, RowSink, Summary, TraceOptions,
 };
 
 fn fixture(rel: &str) -> PathBuf {
