@@ -90,6 +90,7 @@ pub struct CState {
     guests: usize,
     resource_types: Vec<(String, String)>,
     stop: Option<String>,
+    max_events: usize,
 }
 
 /// The label of a resource: `h<rep>` for host resources, `g<n>` for guest ones (numbered in
@@ -236,17 +237,26 @@ pub struct ComponentRunner {
     linker: Linker<CState>,
     resource_types: Vec<(String, String)>,
     sha256: String,
+    fuel: bool,
+    /// Most events one recorded run may produce; a run that reaches it stops with a trap
+    /// whose message starts with [`LIMIT`].
+    pub max_events: usize,
 }
+
+/// Start of the message of a run stopped by a limit (fuel or event count).
+pub const LIMIT: &str = "limit: ";
 
 fn engine_err(e: impl std::fmt::Display) -> RrError {
     RrError::Engine(e.to_string())
 }
 
 impl ComponentRunner {
-    /// Compiles a component and defines every import dynamically.
-    pub fn new(wasm: &[u8]) -> Result<Self, RrError> {
+    /// Compiles a component and defines every import dynamically (with fuel metering when
+    /// `fuel`).
+    pub fn new(wasm: &[u8], fuel: bool) -> Result<Self, RrError> {
         let mut config = wasmtime::Config::new();
         config.wasm_component_model(true);
+        config.consume_fuel(fuel);
         let engine = Engine::new(&config).map_err(engine_err)?;
         let component = Component::new(&engine, wasm)
             .map_err(|e| RrError::Input(format!("invalid component: {e}")))?;
@@ -290,11 +300,18 @@ impl ComponentRunner {
             component,
             linker,
             resource_types,
+            fuel,
+            max_events: usize::MAX,
         })
     }
 
-    fn store(&self, host: Option<Box<dyn ComponentHost>>, replay: Option<Cursor>) -> Store<CState> {
-        Store::new(
+    fn store(
+        &self,
+        host: Option<Box<dyn ComponentHost>>,
+        replay: Option<Cursor>,
+        fuel: Option<u64>,
+    ) -> Store<CState> {
+        let mut store = Store::new(
             &self.engine,
             CState {
                 host,
@@ -304,8 +321,13 @@ impl ComponentRunner {
                 guests: 0,
                 resource_types: self.resource_types.clone(),
                 stop: None,
+                max_events: self.max_events,
             },
-        )
+        );
+        if self.fuel {
+            let _ = store.set_fuel(fuel.unwrap_or(u64::MAX));
+        }
+        store
     }
 
     /// Exported functions with their types.
@@ -314,13 +336,14 @@ impl ComponentRunner {
     }
 
     /// Records calls of exports (`name` or `instance#name`, arguments as WAVE text) with
-    /// imports answered by `host`.
+    /// imports answered by `host`, within `fuel` when the runner meters fuel.
     pub fn record(
         &self,
         host: Box<dyn ComponentHost>,
         calls: &[(String, Vec<String>)],
+        fuel: Option<u64>,
     ) -> Result<(Trace, End), RrError> {
-        let mut store = self.store(Some(host), None);
+        let mut store = self.store(Some(host), None, fuel);
         let header = Header {
             version: VERSION,
             kind: Kind::Component,
@@ -397,6 +420,7 @@ impl ComponentRunner {
                 pos: 0,
                 divergence: None,
             }),
+            None,
         );
         let pos = |s: &Store<CState>| s.data().replay.as_ref().map_or(0, |c| c.pos);
         let diverged = |s: &mut Store<CState>| {
@@ -559,6 +583,24 @@ fn import_call(
     let ptypes: Vec<Type> = fty.params().map(|(_, t)| t).collect();
     let rtypes: Vec<Type> = fty.results().collect();
     let args = print_all(&mut store, params, &ptypes).map_err(wasmtime::Error::msg)?;
+    let out = answer_import(&mut store, inst, name, fty, args, params, results, &rtypes);
+    // Borrowed handles live for one call only: forget their labels.
+    store.data_mut().known.retain(|(r, _)| r.owned());
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn answer_import(
+    store: &mut StoreContextMut<'_, CState>,
+    inst: &str,
+    name: &str,
+    fty: &ComponentFunc,
+    args: Vec<String>,
+    params: &[Val],
+    results: &mut [Val],
+    rtypes: &[Type],
+) -> wasmtime::Result<()> {
+    let mut store = store.as_context_mut();
     if store.data().replay.is_some() {
         let actual = format!("import-call {}({})", qualified(inst, name), args.join(", "));
         let (events, pos) = {
@@ -580,7 +622,7 @@ fn import_call(
         store.data_mut().replay.as_mut().expect("replaying").pos = pos + 1;
         return match events.get(pos + 1) {
             Some(Event::ImportRet { results: texts, .. }) => {
-                let vals = parse_all(&mut store, texts, &rtypes)
+                let vals = parse_all(&mut store, texts, rtypes)
                     .map_err(|m| diverge(&mut store, events[pos + 1].describe(), m))?;
                 results.clone_from_slice(&vals);
                 store.data_mut().replay.as_mut().expect("replaying").pos = pos + 2;
@@ -596,6 +638,11 @@ fn import_call(
                 ))
             }
         };
+    }
+    if store.data().events.len() >= store.data().max_events {
+        let m = format!("{LIMIT}{} events recorded", store.data().max_events);
+        store.data_mut().stop = Some(m.clone());
+        return Err(wasmtime::Error::msg(m));
     }
     store.data_mut().events.push(Event::ImportCall {
         module: inst.to_string(),
@@ -621,7 +668,7 @@ fn import_call(
     store.data_mut().host = Some(host);
     match out {
         Ok(()) => {
-            let texts = print_all(&mut store, results, &rtypes).map_err(wasmtime::Error::msg)?;
+            let texts = print_all(&mut store, results, rtypes).map_err(wasmtime::Error::msg)?;
             store.data_mut().events.push(Event::ImportRet {
                 results: texts,
                 writes: Vec::new(),
@@ -689,7 +736,7 @@ pub struct ComponentReplay {
 
 /// Replays a component trace.
 pub fn replay_component(wasm: &[u8], trace: &Trace) -> Result<ComponentReplay, RrError> {
-    ComponentRunner::new(wasm)?.replay(trace)
+    ComponentRunner::new(wasm, false)?.replay(trace)
 }
 
 /// Generates component values from types, bounded in size and depth.
@@ -870,7 +917,8 @@ fn has_resource(ty: &Type) -> bool {
 
 /// Fuzzes a component: export arguments and import results generated from their types.
 pub fn fuzz_component(wasm: &[u8], opts: &FuzzOptions) -> Result<FuzzReport, RrError> {
-    let runner = ComponentRunner::new(wasm)?;
+    let mut runner = ComponentRunner::new(wasm, true)?;
+    runner.max_events = opts.max_events;
     let dict = harvest_constants(wasm);
     let targets: Vec<(String, ComponentFunc)> = runner
         .exports()
@@ -920,11 +968,11 @@ pub fn fuzz_component(wasm: &[u8], opts: &FuzzOptions) -> Result<FuzzReport, RrE
                 opts.max_depth,
             ),
         };
-        let (trace, end) = runner.record(Box::new(host), &calls)?;
+        let (trace, end) = runner.record(Box::new(host), &calls, Some(opts.fuel))?;
         report.runs += 1;
         match end {
             End::Exit(_) => report.passed += 1,
-            End::Trap(m) if m.contains("fuel") => report.out_of_fuel += 1,
+            End::Trap(m) if m.contains("fuel") || m.starts_with(LIMIT) => report.out_of_fuel += 1,
             End::Trap(message) => {
                 let path = match &opts.out_dir {
                     Some(dir) => {

@@ -33,6 +33,8 @@ pub struct FuzzOptions {
     pub max_size: usize,
     /// Deepest nesting generated for component values.
     pub max_depth: usize,
+    /// Most trace events per run (components); a run that reaches it counts as stopped.
+    pub max_events: usize,
 }
 
 impl Default for FuzzOptions {
@@ -46,6 +48,7 @@ impl Default for FuzzOptions {
             out_dir: None,
             max_size: 8,
             max_depth: 4,
+            max_events: 10_000,
         }
     }
 }
@@ -70,7 +73,7 @@ pub struct FuzzReport {
     pub runs: u64,
     /// Runs that returned or exited.
     pub passed: u64,
-    /// Runs stopped for fuel.
+    /// Runs stopped by a limit (fuel, or events for components).
     pub out_of_fuel: u64,
     /// Runs that trapped.
     pub failures: Vec<Failure>,

@@ -107,13 +107,14 @@ fn results(t: &Trace) -> Vec<String> {
 
 #[test]
 fn record_then_replay_every_type_and_resources() {
-    let runner = ComponentRunner::new(&component()).unwrap();
+    let runner = ComponentRunner::new(&component(), false).unwrap();
     let (trace, end) = runner
         .record(
             Box::new(TestHost {
                 counters: Vec::new(),
             }),
             &calls(),
+            None,
         )
         .unwrap();
     assert_eq!(end, End::Exit(0));
@@ -164,13 +165,14 @@ fn record_then_replay_every_type_and_resources() {
 
 #[test]
 fn component_divergence_names_its_event() {
-    let runner = ComponentRunner::new(&component()).unwrap();
+    let runner = ComponentRunner::new(&component(), false).unwrap();
     let (trace, _) = runner
         .record(
             Box::new(TestHost {
                 counters: Vec::new(),
             }),
             &calls(),
+            None,
         )
         .unwrap();
     // Change an export argument: the import it is forwarded to no longer matches.
