@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use wasmtime::{Engine, Linker, Module, Store, Val};
 use weft_exec::wasi::{ExternalMemory, OutputSink, WasiConfig, WasiState};
-use weft_rr::record::{record_wasi, RecordOptions};
-use weft_rr::replay::{replay, ReplayOptions};
+use weft_rr::record::{record_wasi_on, CoreRecorder, RecordOptions};
+use weft_rr::replay::{replay_module, ReplayOptions};
 
 struct Slice<'a>(&'a mut [u8]);
 
@@ -107,27 +107,21 @@ fn main() {
         let argv: Vec<String> = std::iter::once(file.to_string())
             .chain(args.iter().map(|s| s.to_string()))
             .collect();
-        let engine = Engine::default();
-        let module = Module::new(&engine, &wasm).unwrap();
+        // One compiled module for all three: only running is timed.
+        let recorder = CoreRecorder::new(&wasm, false).unwrap();
+        let (engine, module) = (recorder.engine().clone(), recorder.module().clone());
         let t_plain = median(|| plain(&engine, &module, &argv));
         let opts = RecordOptions {
             args: argv.clone(),
             stdout: OutputSink::Capture,
             ..Default::default()
         };
-        // Recording compiles the module itself; subtract one compile so the comparison is
-        // of running only.
-        let t_compile = median(|| {
-            Module::new(&engine, &wasm).unwrap();
-        });
         let mut trace = None;
-        let t_rec = median(|| trace = Some(record_wasi(&wasm, &opts).unwrap().trace))
-            .saturating_sub(t_compile);
+        let t_rec = median(|| trace = Some(record_wasi_on(&recorder, &opts).unwrap().trace));
         let trace = trace.unwrap();
         let t_rep = median(|| {
-            replay(&wasm, &trace, &ReplayOptions::default()).unwrap();
-        })
-        .saturating_sub(t_compile);
+            replay_module(&engine, &module, &trace, &ReplayOptions::default()).unwrap();
+        });
         let bytes = trace.to_jsonl().len();
         let events = trace.events.len();
         let ms = |d: Duration| d.as_secs_f64() * 1e3;

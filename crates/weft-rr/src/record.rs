@@ -115,6 +115,14 @@ pub struct Recording {
 
 /// Records a WASI preview 1 command: `_start` with every import wrapped.
 pub fn record_wasi(wasm: &[u8], opts: &RecordOptions) -> Result<Recording, RrError> {
+    record_wasi_on(&CoreRecorder::new(wasm, opts.fuel.is_some())?, opts)
+}
+
+/// Records a WASI preview 1 command on an already compiled recorder.
+pub fn record_wasi_on(
+    recorder: &CoreRecorder<WasiHost>,
+    opts: &RecordOptions,
+) -> Result<Recording, RrError> {
     let mut config = WasiConfig::new()
         .args(opts.args.iter().cloned())
         .envs(opts.env.iter().cloned())
@@ -134,14 +142,12 @@ pub fn record_wasi(wasm: &[u8], opts: &RecordOptions) -> Result<Recording, RrErr
     let host = WasiHost {
         state: WasiState::new(config),
     };
-    let (trace, end, host) = record_with(
-        wasm,
+    let (trace, end, mut host) = recorder.run(
         host,
         &[("_start".into(), Vec::new())],
         opts.fuel,
         opts.args.clone(),
     )?;
-    let mut host = host;
     Ok(Recording {
         trace,
         end,
@@ -226,6 +232,11 @@ impl<H: CoreHost> CoreRecorder<H> {
             linker,
             sha256: sha256_hex(wasm),
         })
+    }
+
+    /// The engine the module was compiled with.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
     }
 
     /// The compiled module.

@@ -88,6 +88,18 @@ pub fn replay(wasm: &[u8], trace: &Trace, opts: &ReplayOptions) -> Result<Replay
     let engine = engine(opts.fuel.is_some())?;
     let module =
         Module::new(&engine, wasm).map_err(|e| RrError::Input(format!("invalid module: {e}")))?;
+    replay_module(&engine, &module, trace, opts)
+}
+
+/// Replays `trace` on a compiled module (the caller has checked that it is the recorded one,
+/// or another build with `other_build`).
+pub fn replay_module(
+    engine: &wasmtime::Engine,
+    module: &Module,
+    trace: &Trace,
+    opts: &ReplayOptions,
+) -> Result<ReplayOutcome, RrError> {
+    let (engine, module) = (engine.clone(), module.clone());
     let mut linker: Linker<State> = Linker::new(&engine);
     for (m, n, ty) in func_imports(&module)? {
         let (m2, n2, ty2) = (m.clone(), n.clone(), ty.clone());
