@@ -18,7 +18,7 @@ const DIVERGED_EXIT: u8 = 1;
 /// `weft record`.
 #[derive(clap::Args)]
 pub struct RecordArgs {
-    /// WASI preview 1 command to run (`.wasm` or `.wat`).
+    /// WASI preview 1 command to run, or a component (`.wasm` or `.wat`).
     file: PathBuf,
     /// Where to write the trace (JSON Lines).
     #[arg(short, long)]
@@ -35,6 +35,13 @@ pub struct RecordArgs {
     /// Fuel limit (wasmtime's cost model).
     #[arg(long)]
     fuel: Option<u64>,
+    /// Components: export calls to make, in WAVE (`'count(10, 3)'`); imports are answered by
+    /// a seeded generated host.
+    #[arg(long, value_name = "CALL")]
+    invoke: Vec<String>,
+    /// Components: seed of the generated host.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
 }
 
 /// `weft replay`.
@@ -94,6 +101,31 @@ fn end_code(end: &End) -> ExitCode {
 /// Runs `weft record`.
 pub fn record(a: RecordArgs) -> Result<ExitCode> {
     let wasm = weft_rr::load_binary(&a.file)?;
+    if wasmparser_is_component(&wasm) {
+        let calls = a
+            .invoke
+            .iter()
+            .map(|c| weft_rr::component::parse_invocation(c))
+            .collect::<Result<Vec<_>, _>>()?;
+        let runner = weft_rr::component::ComponentRunner::new(&wasm, a.fuel.is_some())?;
+        let host = weft_rr::component::FuzzComponentHost::new(a.seed, 8, 4);
+        let (trace, end) = runner.record(Box::new(host), &calls, a.fuel)?;
+        for e in &trace.events {
+            if let weft_rr::trace::Event::ExportRet { results } = e {
+                println!("{}", results.join(", "));
+            }
+        }
+        trace.write(&a.output)?;
+        eprintln!(
+            "weft record: {} events written to {}",
+            trace.events.len(),
+            a.output.display()
+        );
+        if let End::Trap(m) = &end {
+            eprintln!("error: {}: trap: {m}", a.file.display());
+        }
+        return Ok(end_code(&end));
+    }
     let mut opts = RecordOptions {
         args: std::iter::once(a.file.display().to_string())
             .chain(a.args.iter().cloned())

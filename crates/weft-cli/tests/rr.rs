@@ -174,3 +174,41 @@ fn fuzz_keeps_failing_runs_that_replay_reproduces() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn component_record_replay_and_fuzz_from_the_command_line() {
+    let dir = scratch("component");
+    let wat =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/rr/components/shapes.wat");
+    let trace = dir.join("c.jsonl");
+    let o = run(weft().arg("record").arg(&wat).arg("-o").arg(&trace).args([
+        "--seed",
+        "5",
+        "--invoke",
+        "count(10, 3)",
+        "--invoke",
+        r#"words(["a, b", "c"])"#,
+    ]));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let t = std::fs::read_to_string(&trace).unwrap();
+    assert!(
+        t.contains("\"kind\":\"component\"") && t.contains("own-h1"),
+        "{t}"
+    );
+    assert!(t.contains(r#""args":["[\"a, b\", \"c\"]"]"#), "{t}");
+    let r = run(weft().arg("replay").arg(&wat).arg(&trace));
+    assert_eq!(r.status.code(), Some(0), "{}", text(&r.stderr));
+    let o = run(weft()
+        .args([
+            "fuzz", "-n", "200", "--seed", "3", "--export", "check", "-o",
+        ])
+        .arg(dir.join("f"))
+        .arg(&wat));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stdout));
+    assert!(
+        text(&o.stdout).contains("unreachable"),
+        "{}",
+        text(&o.stdout)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -883,6 +883,58 @@ pub struct FuzzComponentHost {
     gen: ComponentGen,
 }
 
+impl FuzzComponentHost {
+    /// A seeded host (values size- and depth-bounded).
+    pub fn new(seed: u64, max_size: usize, max_depth: usize) -> Self {
+        FuzzComponentHost {
+            gen: ComponentGen::new(seed, Vec::new(), max_size, max_depth),
+        }
+    }
+}
+
+/// Splits `name(v1, v2)` (WAVE arguments) into the name and the argument texts.
+pub fn parse_invocation(text: &str) -> Result<(String, Vec<String>), RrError> {
+    let bad =
+        |m: &str| RrError::Input(format!("`{text}`: {m} (expected `name(arg, ...)` in WAVE)"));
+    let text = text.trim();
+    let open = text.find('(').ok_or_else(|| bad("no `(`"))?;
+    if !text.ends_with(')') {
+        return Err(bad("no closing `)`"));
+    }
+    let name = text[..open].trim().to_string();
+    let inner = &text[open + 1..text.len() - 1];
+    // Split on top-level commas (outside brackets and strings).
+    let (mut args, mut depth, mut quoted, mut escaped, mut cur) =
+        (Vec::new(), 0i32, false, false, String::new());
+    for c in inner.chars() {
+        if quoted {
+            cur.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => quoted = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => quoted = true,
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            ',' if depth == 0 => {
+                args.push(std::mem::take(&mut cur).trim().to_string());
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    if !cur.trim().is_empty() || !args.is_empty() {
+        args.push(cur.trim().to_string());
+    }
+    Ok((name, args))
+}
+
 impl ComponentHost for FuzzComponentHost {
     fn call(
         &mut self,
