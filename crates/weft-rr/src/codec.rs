@@ -1,7 +1,7 @@
 //! Core values as text.
 //!
-//! Integers are WAVE integers (`-5`); floats are WAVE floats (`1.5`, `-0`, `inf`, `-inf`)
-//! written with the shortest decimal that reads back to the same bits, and NaNs use the
+//! Integers are WAVE integers (`-5`); floats are WAVE floats (`1.5`, `-0.0`, `1e300`, `inf`,
+//! `-inf`) written with the shortest decimal that reads back to the same bits, and NaNs use the
 //! bit-exact extension `nan:0x7fc00000` (payload and sign kept). `v128` is `v128:0x` and 32
 //! hex digits (little-endian lane order as in memory); null references are `null`.
 
@@ -28,7 +28,7 @@ pub fn encode_f32(bits: u32) -> String {
     if f.is_nan() {
         format!("nan:0x{bits:08x}")
     } else {
-        format!("{f}")
+        format!("{f:?}")
     }
 }
 
@@ -38,7 +38,7 @@ pub fn encode_f64(bits: u64) -> String {
     if f.is_nan() {
         format!("nan:0x{bits:016x}")
     } else {
-        format!("{f}")
+        format!("{f:?}")
     }
 }
 
@@ -126,7 +126,8 @@ mod tests {
                 _ => unreachable!(),
             }
         }
-        assert_eq!(encode_f64((-0.0f64).to_bits()), "-0");
+        assert_eq!(encode_f64((-0.0f64).to_bits()), "-0.0");
+        assert_eq!(encode_f64(1e300f64.to_bits()), "1e300");
         assert!(decode("nan:0x00000001", &ValType::F32).is_err());
         assert!(decode("12x", &ValType::I32).is_err());
     }

@@ -48,9 +48,9 @@ fn float(f: f64, is32: bool) -> String {
             "-inf".into()
         }
     } else if is32 {
-        format!("{}", f as f32)
+        format!("{:?}", f as f32)
     } else {
-        format!("{f}")
+        format!("{f:?}")
     }
 }
 

@@ -79,6 +79,7 @@ impl ComponentHost for TestHost {
 fn calls() -> Vec<(String, Vec<String>)> {
     [
         ("move", vec!["{x: 41, y: 1.5}"]),
+        ("move", vec!["{x: 0, y: 1e300}"]),
         ("grow", vec!["circle(2.25)"]),
         ("grow", vec!["rect({x: -3, y: -0})"]),
         ("grow", vec!["empty"]),
@@ -122,9 +123,10 @@ fn record_then_replay_every_type_and_resources() {
     assert_eq!(
         got,
         [
-            "{x: 42, y: -3}",
+            "{x: 42, y: -3.0}",
+            "{x: 1, y: -2e300}",
             "circle(4.5)",
-            "rect({x: -3, y: -0})",
+            "rect({x: -3, y: -0.0})",
             "empty",
             r#"["", "béta", "alpha", "3 wörds"]"#,
             "ok(81)",

@@ -282,6 +282,23 @@ fn fuzzing_finds_the_planted_traps_and_their_traces_reproduce_them() {
         let r = replay(&wasm, &t, &ReplayOptions::default()).expect("failure replays");
         assert_eq!(r.end, End::Trap(f.message.clone()));
     }
+    // A failing run also replays standalone, with no host: same trap.
+    let f = report
+        .failures
+        .iter()
+        .find(|f| f.message.contains("divide by zero"))
+        .unwrap();
+    let bytes = weft_rr::standalone::emit(&wasm, &f.trace).unwrap();
+    let engine = Engine::default();
+    let module = Module::new(&engine, &bytes).unwrap();
+    let mut store = Store::new(&engine, ());
+    let inst = Instance::new(&mut store, &module, &[]).unwrap();
+    let start = inst.get_typed_func::<(), ()>(&mut store, "_start").unwrap();
+    let e = start.call(&mut store, ()).unwrap_err();
+    assert_eq!(
+        e.downcast_ref::<wasmtime::Trap>(),
+        Some(&wasmtime::Trap::IntegerDivisionByZero)
+    );
     // Same seed, same runs.
     let again = weft_rr::fuzz::fuzz_core(&wasm, &opts).unwrap();
     assert_eq!(again.failures.len(), report.failures.len());
