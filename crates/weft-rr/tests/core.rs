@@ -304,3 +304,55 @@ fn fuzzing_finds_the_planted_traps_and_their_traces_reproduce_them() {
     assert_eq!(again.failures.len(), report.failures.len());
     assert_eq!(again.failures[0].trace, report.failures[0].trace);
 }
+
+#[test]
+fn corrupted_traces_never_panic() {
+    use rand::{Rng, SeedableRng};
+    let wasm = fixture("demo.O2.wasm");
+    let text = record("demo.O2.wasm", &["z"]).trace.to_jsonl();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    let (mut parsed, mut diverged) = (0, 0);
+    let engine = weft_rr::record::engine(false).unwrap();
+    let module = Module::new(&engine, &wasm).unwrap();
+    for round in 0..300 {
+        let mut bytes = text.clone().into_bytes();
+        match rng.gen_range(0..3) {
+            0 => bytes.truncate(rng.gen_range(0..bytes.len())),
+            1 => {
+                for _ in 0..rng.gen_range(1..4) {
+                    let i = rng.gen_range(0..bytes.len());
+                    bytes[i] = b"0123456789abcdef\",:{}[]-x"[rng.gen_range(0..25)];
+                }
+            }
+            _ => {
+                // Replace one digit of a number or hex string: still well-formed JSON.
+                let digits: Vec<usize> = (0..bytes.len())
+                    .filter(|&i| bytes[i].is_ascii_digit())
+                    .collect();
+                let i = digits[rng.gen_range(0..digits.len())];
+                bytes[i] = b'0' + (bytes[i] - b'0' + 1) % 10;
+            }
+        }
+        let Ok(s) = String::from_utf8(bytes) else {
+            continue;
+        };
+        let Ok(t) = Trace::parse(&s) else { continue };
+        parsed += 1;
+        if weft_rr::replay::replay_module(&engine, &module, &t, &ReplayOptions::default()).is_err()
+        {
+            diverged += 1;
+        }
+        let other = ReplayOptions {
+            other_build: true,
+            ..Default::default()
+        };
+        let _ = weft_rr::replay::replay_module(&engine, &module, &t, &other);
+        if round % 20 == 0 {
+            let _ = weft_rr::standalone::emit(&wasm, &t);
+        }
+    }
+    assert!(
+        parsed > 50 && diverged > 0,
+        "{parsed} parsed, {diverged} diverged"
+    );
+}
