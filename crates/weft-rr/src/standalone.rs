@@ -230,16 +230,20 @@ fn build(
     let (mut n_types, mut n_defined, mut n_tables, mut n_globals, mut n_data) =
         (0u32, 0u32, 0u32, 0u32, 0u32);
     let mut has_memory = false;
+    let mut import_types: Vec<u32> = Vec::new();
     let mut export_funcs: HashMap<String, u32> = HashMap::new();
     for p in Parser::new(0).parse_all(wasm) {
         match p.map_err(enc)? {
             Payload::TypeSection(s) => n_types = s.count(),
             Payload::ImportSection(s) => {
                 for imp in s.into_imports() {
-                    if !matches!(imp.map_err(enc)?.ty, TypeRef::Func(_)) {
-                        return Err(RrError::Unsupported(
-                            "standalone replay of non-function imports".into(),
-                        ));
+                    match imp.map_err(enc)?.ty {
+                        TypeRef::Func(t) => import_types.push(t),
+                        _ => {
+                            return Err(RrError::Unsupported(
+                                "standalone replay of non-function imports".into(),
+                            ))
+                        }
                     }
                 }
             }
@@ -360,7 +364,7 @@ fn build(
     // Import replacements: forward to the call's generated function.
     for (i, (_, _, ty)) in imports.iter().enumerate() {
         let i = i as u32;
-        funcs.function(n_types_of_import(&mut remap, wasm, i)?);
+        funcs.function(import_types[i as usize]);
         let mut f = Function::new([]);
         for p in 0..ty.params().len() as u32 {
             f.instruction(&I::LocalGet(p));
@@ -513,22 +517,4 @@ fn build(
         .validate_all(&bytes)
         .map_err(|e| RrError::Engine(format!("generated module is invalid: {e}")))?;
     Ok(bytes)
-}
-
-/// The type index of function import `i` in the original module.
-fn n_types_of_import(_r: &mut Remap, wasm: &[u8], i: u32) -> Result<u32, RrError> {
-    let mut k = 0;
-    for p in Parser::new(0).parse_all(wasm) {
-        if let Payload::ImportSection(s) = p.map_err(enc)? {
-            for imp in s.into_imports() {
-                if let TypeRef::Func(t) = imp.map_err(enc)?.ty {
-                    if k == i {
-                        return Ok(t);
-                    }
-                    k += 1;
-                }
-            }
-        }
-    }
-    Err(RrError::Input(format!("no function import {i}")))
 }
