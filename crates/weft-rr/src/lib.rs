@@ -5,8 +5,12 @@
 //! - [`record`]: runs a core module (a WASI preview 1 command) with every import wrapped.
 //! - [`replay`]: runs a core module with every import answered from a trace.
 //! - [`standalone`]: turns a module and a trace into a module with no imports.
-//! - [`component`]: record and replay of components against dynamic hosts, WAVE values.
+//! - [`component`]: record, replay and fuzzing of components against dynamic hosts.
+//! - [`cvalue`]: component values as WAVE text, with labels for resource handles.
 //! - [`fuzz`]: seeded generation of export arguments and import results from their types.
+//! - [`memory`]: the guest memory view that logs the host's reads and writes.
+//! - [`wasi_schema`]: which WASI preview 1 arguments are pointers (replay on another build).
+//! - [`error`]: bad input and divergences.
 
 #![deny(missing_docs)]
 
