@@ -57,6 +57,7 @@ impl ComponentHost for TestHost {
                 Some(_) => Val::Result(Err(Some(Box::new(Val::String("too big".into()))))),
                 None => Val::Result(Err(Some(Box::new(Val::String("no key".into()))))),
             },
+            ("swap", [Val::Tuple(t)]) => Val::Tuple(vec![t[1].clone(), t[0].clone()]),
             ("restrict", [Val::Flags(f)]) => {
                 Val::Flags(f.iter().filter(|x| *x != "exec").cloned().collect())
             }
@@ -88,6 +89,8 @@ fn calls() -> Vec<(String, Vec<String>)> {
         ("lookup", vec!["some(1000)"]),
         ("lookup", vec!["none"]),
         ("restrict", vec!["{read, exec}"]),
+        ("swap", vec!["('é', green)"]),
+        ("swap", vec![r"('\n', %red)"]),
         ("count", vec!["10", "3"]),
         ("count", vec!["0", "1"]),
     ]
@@ -133,6 +136,8 @@ fn record_then_replay_every_type_and_resources() {
             r#"err("too big")"#,
             r#"err("no key")"#,
             "{read}",
+            "(green, 'é')",
+            r"(red, '\n')",
             "16",
             "2",
         ]
