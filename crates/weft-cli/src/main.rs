@@ -11,6 +11,7 @@ use weft_exec::{Concrete, Config, ExecError, Linker, Machine, NoObserver};
 use weft_ir::Module;
 
 mod trace_cmd;
+mod rr_cmd;
 
 #[derive(Parser)]
 #[command(name = "weft", version, about = "Execution reasoning on WebAssembly")]
@@ -46,6 +47,12 @@ enum Command {
         #[arg(long)]
         show_skipped: bool,
     },
+    /// Record a WASI program's run on wasmtime: every import call into a trace.
+    Record(rr_cmd::RecordArgs),
+    /// Replay a trace (imports answered from it), or emit a standalone replay module.
+    Replay(rr_cmd::ReplayArgs),
+    /// Fuzz a module's or component's exports and imports; keep failing runs as traces.
+    Fuzz(rr_cmd::FuzzArgs),
 }
 
 #[derive(clap::Args)]
@@ -214,6 +221,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Trace(cmd) => trace_cmd::run(cmd),
+        Command::Record(a) => rr_cmd::record(a),
+        Command::Replay(a) => rr_cmd::replay(a),
+        Command::Fuzz(a) => rr_cmd::fuzz(a),
         Command::Validate { files } => (|| {
             for f in &files {
                 load(f)?;

@@ -403,6 +403,69 @@ pub fn add_state_to_linker<D: Domain, O: Observer<D>>(
     }
 }
 
+/// Guest linear memory owned by another runtime (e.g. wasmtime), for [`call_external`].
+///
+/// `read` and `write` are only called with ranges inside `[0, size())`.
+pub trait ExternalMemory {
+    /// Current size in bytes.
+    fn size(&self) -> u64;
+    /// Copies `out.len()` bytes starting at `addr`.
+    fn read(&self, addr: u64, out: &mut [u8]);
+    /// Writes `bytes` at `addr`.
+    fn write(&mut self, addr: u64, bytes: &[u8]);
+}
+
+struct ExternalMem<'a>(&'a mut dyn ExternalMemory);
+
+impl MemAccess for ExternalMem<'_> {
+    fn size(&self) -> u64 {
+        self.0.size()
+    }
+    fn read(&self, addr: u64, out: &mut [u8]) -> Result<(), crate::domain::Fault> {
+        self.0.read(addr, out);
+        Ok(())
+    }
+    fn write(&mut self, addr: u64, bytes: &[u8]) {
+        self.0.write(addr, bytes)
+    }
+}
+
+/// The core signature of a preview-1 function: parameter types and whether it returns an
+/// errno (`i32`); `None` for a name weft does not define.
+pub fn signature(name: &str) -> Option<(&'static [ValType], bool)> {
+    funcs::FUNCS
+        .iter()
+        .find(|d| d.name == name)
+        .map(|d| (d.params, d.returns_errno))
+}
+
+/// Calls the preview-1 function `name` outside a [`Machine`]: `args` are the raw arguments
+/// (i32 zero-extended to 64 bits), `memory` the caller's memory 0. Returns the errno for
+/// functions that return one, or the host-level stop (`proc_exit`). An unknown name is a
+/// [`HostError::Trap`].
+pub fn call_external(
+    state: &mut WasiState,
+    name: &str,
+    memory: Option<&mut dyn ExternalMemory>,
+    args: &[u64],
+) -> Result<Option<i32>, HostError> {
+    let Some(def) = funcs::FUNCS.iter().find(|d| d.name == name) else {
+        return Err(HostError::Trap(format!("unknown WASI function {name}")));
+    };
+    let mut raw = [0u64; funcs::MAX_PARAMS];
+    for (slot, &v) in raw.iter_mut().zip(args) {
+        *slot = v;
+    }
+    let mut ext = memory.map(ExternalMem);
+    let mut mem = GuestMem::new(ext.as_mut().map(|m| m as &mut dyn MemAccess));
+    let errno = match (def.imp)(state, &mut mem, &Args(raw)) {
+        Ok(()) => 0,
+        Err(Error::Errno(e)) => e.0,
+        Err(Error::Host(h)) => return Err(h),
+    };
+    Ok(def.returns_errno.then_some(errno as i32))
+}
+
 /// The names of every `wasi_snapshot_preview1` function weft defines.
 pub fn function_names() -> impl Iterator<Item = &'static str> {
     funcs::FUNCS.iter().map(|d| d.name)
