@@ -32,8 +32,10 @@ pub enum SymVal {
 /// Why the domain needs a concrete value.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum ValueWhy {
-    /// `br_table` index, table index, count.
+    /// Table index, count.
     Index,
+    /// `br_table` index, already clamped to the table length given here.
+    BrTable(u32),
     /// Memory address.
     Address,
     /// An operator the term IR does not model (float arithmetic, SIMD), or a host call.
@@ -255,7 +257,13 @@ impl Symbolic {
         }
     }
 
-    fn int_binary(&mut self, op: BinaryOp, w: Width, a: TermId, b: TermId) -> Result<SymVal, Fault> {
+    fn int_binary(
+        &mut self,
+        op: BinaryOp,
+        w: Width,
+        a: TermId,
+        b: TermId,
+    ) -> Result<SymVal, Fault> {
         use BinaryOp::*;
         let t = &self.terms;
         let cmp = |o: Op, x: TermId, y: TermId| t.bool_to_bv(t.app(o, 0, &[x, y]), 32);
@@ -311,7 +319,9 @@ impl Symbolic {
 
     fn is_int_binary(op: BinaryOp) -> bool {
         let [x, y] = op.operand_types();
-        matches!(x, ValType::I32 | ValType::I64) && x == y && !matches!(op.result_type(), ValType::V128)
+        matches!(x, ValType::I32 | ValType::I64)
+            && x == y
+            && !matches!(op.result_type(), ValType::V128)
     }
 }
 
@@ -432,6 +442,19 @@ impl Domain for Symbolic {
         }
     }
 
+    fn br_table_index(&mut self, v: SymVal, len: u32) -> Result<u32, Fault> {
+        match v {
+            SymVal::Con(x) => Ok((x as u32).min(len)),
+            SymVal::Sym(t) => {
+                let tt = &self.terms;
+                let n = tt.constant(32, len as u64);
+                let inside = tt.app(Op::Ult, 0, &[t, n]);
+                let clamped = tt.app(Op::Ite, 32, &[inside, t, n]);
+                Ok(self.decide_value(clamped, ValueWhy::BrTable(len))? as u32)
+            }
+        }
+    }
+
     fn address(&mut self, v: SymVal) -> Result<u32, Fault> {
         match v {
             SymVal::Con(x) => Ok(x as u32),
@@ -476,7 +499,10 @@ impl Domain for Symbolic {
         let v = acc.expect("loads are at least one byte");
         let rw = width_of(rty).unwrap_or(32);
         use LoadOp::*;
-        let signed = matches!(op, I32Load8S | I32Load16S | I64Load8S | I64Load16S | I64Load32S);
+        let signed = matches!(
+            op,
+            I32Load8S | I32Load16S | I64Load8S | I64Load16S | I64Load32S
+        );
         let r = t.app(if signed { Op::SExt } else { Op::ZExt }, rw, &[v]);
         Ok(self.wrap(r))
     }
@@ -604,7 +630,9 @@ mod tests {
         d.store(&mut mem, 100, StoreOp::I32Store, SymVal::Sym(x));
         assert_eq!(d.load(&mem, 100, LoadOp::I32Load), Ok(SymVal::Sym(x)));
         let lo = d.load(&mem, 100, LoadOp::I32Load8U).unwrap();
-        let SymVal::Sym(t) = lo else { panic!("symbolic byte") };
+        let SymVal::Sym(t) = lo else {
+            panic!("symbolic byte")
+        };
         assert_eq!(d.terms.display(t), "zext32(x[7:0])");
         d.store(&mut mem, 100, StoreOp::I32Store16, SymVal::Con(0xabcd));
         let SymVal::Sym(t) = d.load(&mem, 100, LoadOp::I32Load).unwrap() else {

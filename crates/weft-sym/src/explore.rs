@@ -41,7 +41,9 @@ impl Strategy {
             "bfs" => Ok(Strategy::Bfs),
             "random" => Ok(Strategy::Random),
             "coverage" => Ok(Strategy::Coverage),
-            _ => Err(format!("unknown strategy `{s}` (dfs, bfs, random, coverage)")),
+            _ => Err(format!(
+                "unknown strategy `{s}` (dfs, bfs, random, coverage)"
+            )),
         }
     }
 }
@@ -172,8 +174,11 @@ pub fn explore(task: &Task, cfg: &ExploreConfig) -> Result<Report, String> {
     // Fail early (and clearly) if the solver is missing.
     let first_solver = solver::start(&cfg.solver).map_err(|e| e.to_string())?;
     let terms = Terms::new(cfg.max_terms);
-    let coverage: Arc<Vec<AtomicU32>> =
-        Arc::new((0..task.module.bytes.len() + 1).map(|_| AtomicU32::new(0)).collect());
+    let coverage: Arc<Vec<AtomicU32>> = Arc::new(
+        (0..task.module.bytes.len() + 1)
+            .map(|_| AtomicU32::new(0))
+            .collect(),
+    );
     let (m, ctx) = setup(task, cfg, terms.clone(), coverage.clone(), start)?;
     let mut shared = Shared {
         work: VecDeque::new(),
@@ -232,7 +237,8 @@ pub fn explore(task: &Task, cfg: &ExploreConfig) -> Result<Report, String> {
     }
     if !sh.work.is_empty() {
         let n = sh.work.len();
-        sh.incomplete.insert(format!("{n} pending states left unexplored"));
+        sh.incomplete
+            .insert(format!("{n} pending states left unexplored"));
     }
     for s in &solver_stats {
         sh.stats.solver_queries += s.queries;
@@ -240,7 +246,10 @@ pub fn explore(task: &Task, cfg: &ExploreConfig) -> Result<Report, String> {
         sh.stats.solver_ms += s.time.as_millis() as u64;
     }
     sh.stats.elapsed_ms = start.elapsed().as_millis() as u64;
-    sh.stats.offsets_covered = coverage.iter().filter(|c| c.load(Ordering::Relaxed) > 0).count() as u64;
+    sh.stats.offsets_covered = coverage
+        .iter()
+        .filter(|c| c.load(Ordering::Relaxed) > 0)
+        .count() as u64;
     sh.stats.terms = terms.len() as u64;
     // Deterministic order of findings whatever the worker interleaving.
     let verdict = if !sh.findings.is_empty() {
@@ -311,7 +320,9 @@ fn setup<'a>(
                 let w = match pty {
                     ValType::I32 | ValType::F32 => 32,
                     ValType::I64 | ValType::F64 => 64,
-                    other => return Err(format!("parameter {i} of type {other} cannot be symbolic")),
+                    other => {
+                        return Err(format!("parameter {i} of type {other} cannot be symbolic"))
+                    }
                 };
                 let t = m.domain.fresh(&format!("a{i}"), w);
                 args.push(SymVal::Sym(t));
@@ -355,7 +366,9 @@ fn setup<'a>(
     for g in &task.goals {
         if let Goal::Return(v) = g {
             if Some(v.ty()) != result_ty {
-                return Err(format!("goal return value {v} does not match the result type {ty}"));
+                return Err(format!(
+                    "goal return value {v} does not match the result type {ty}"
+                ));
             }
         }
     }
@@ -388,7 +401,10 @@ fn pick(sh: &mut Shared, strategy: Strategy) -> Option<State> {
             let mut best = 0;
             let mut best_key = (u64::MAX, u64::MAX);
             for (i, s) in sh.work.iter().enumerate() {
-                let key = (sh.site_picks.get(&s.site).copied().unwrap_or(0), u64::MAX - s.seq);
+                let key = (
+                    sh.site_picks.get(&s.site).copied().unwrap_or(0),
+                    u64::MAX - s.seq,
+                );
                 if key < best_key {
                     best_key = key;
                     best = i;
@@ -439,7 +455,10 @@ fn worker(ctx: &Ctx<'_>, shared: &Mutex<Shared>, cv: &Condvar, solver: &mut dyn 
         }
         for mut c in out.children {
             if sh.work.len() >= ctx.cfg.max_states {
-                sh.incomplete.insert(format!("state limit ({}) reached: states dropped", ctx.cfg.max_states));
+                sh.incomplete.insert(format!(
+                    "state limit ({}) reached: states dropped",
+                    ctx.cfg.max_states
+                ));
                 continue;
             }
             c.seq = sh.next_seq;
@@ -447,15 +466,20 @@ fn worker(ctx: &Ctx<'_>, shared: &Mutex<Shared>, cv: &Condvar, solver: &mut dyn 
             sh.work.push_back(c);
         }
         if sh.stats.paths_completed >= ctx.cfg.max_paths {
-            sh.incomplete.insert(format!("path limit ({}) reached", ctx.cfg.max_paths));
+            sh.incomplete
+                .insert(format!("path limit ({}) reached", ctx.cfg.max_paths));
             sh.stop = true;
         }
         if Instant::now() > ctx.deadline {
-            sh.incomplete.insert(format!("time limit ({} s) reached", ctx.cfg.max_time.as_secs()));
+            sh.incomplete.insert(format!(
+                "time limit ({} s) reached",
+                ctx.cfg.max_time.as_secs()
+            ));
             sh.stop = true;
         }
         if ctx.terms.is_full() {
-            sh.incomplete.insert(format!("term limit ({}) reached", ctx.cfg.max_terms));
+            sh.incomplete
+                .insert(format!("term limit ({}) reached", ctx.cfg.max_terms));
             sh.stop = true;
         }
         cv.notify_all();
@@ -463,7 +487,12 @@ fn worker(ctx: &Ctx<'_>, shared: &Mutex<Shared>, cv: &Condvar, solver: &mut dyn 
 }
 
 /// Checks `cond` together with the constraints of `d` that share symbols with it.
-fn check_with(d: &Symbolic, cond: TermId, solver: &mut dyn Solver, out: &mut Out) -> Option<HashMap<u32, u64>> {
+fn check_with(
+    d: &Symbolic,
+    cond: TermId,
+    solver: &mut dyn Solver,
+    out: &mut Out,
+) -> Option<HashMap<u32, u64>> {
     let vars = d.terms.vars(&[cond]);
     let mut asserts = d.slice(&vars);
     asserts.push(cond);
@@ -483,7 +512,13 @@ fn check_with(d: &Symbolic, cond: TermId, solver: &mut dyn Solver, out: &mut Out
 
 type Choice = (TermId, u64, Option<HashMap<u32, u64>>);
 
-fn resolve(q: Query, d: &Symbolic, ctx: &Ctx<'_>, solver: &mut dyn Solver, out: &mut Out) -> Vec<Choice> {
+fn resolve(
+    q: Query,
+    d: &Symbolic,
+    ctx: &Ctx<'_>,
+    solver: &mut dyn Solver,
+    out: &mut Out,
+) -> Vec<Choice> {
     let t = &d.terms;
     match q {
         Query::Branch(b) => {
@@ -496,20 +531,41 @@ fn resolve(q: Query, d: &Symbolic, ctx: &Ctx<'_>, solver: &mut dyn Solver, out: 
             v
         }
         Query::Value(term, why) => {
-            let k = if why == ValueWhy::Concretize { 1 } else { ctx.cfg.max_models.max(1) };
+            let k = match why {
+                ValueWhy::Concretize => 1,
+                // Every target of a jump table is a path (the table bounds the count).
+                ValueWhy::BrTable(len) => len.saturating_add(1).min(4096),
+                _ => ctx.cfg.max_models.max(1),
+            };
             let w = t.width(term);
             let first = t.eval(term, &d.model);
             let mut v: Vec<Choice> = vec![(term, first, None)];
             let mut excluded = t.bool(true);
             loop {
                 let last = v.last().map(|c| c.1).unwrap_or(first);
-                let ne = t.app(Op::BNot, 0, &[t.app(Op::Eq, 0, &[term, t.constant(w, last)])]);
+                let ne = t.app(
+                    Op::BNot,
+                    0,
+                    &[t.app(Op::Eq, 0, &[term, t.constant(w, last)])],
+                );
                 excluded = t.app(Op::BAnd, 0, &[excluded, ne]);
-                let Some(m) = check_with(d, excluded, solver, out) else { break };
+                let Some(m) = check_with(d, excluded, solver, out) else {
+                    break;
+                };
                 if v.len() as u32 >= k {
                     out.incomplete.push(match why {
-                        ValueWhy::Concretize => "a symbolic value was concretised (float, SIMD or host operand)".to_string(),
-                        _ => format!("more than {k} values for a symbolic {}", if why == ValueWhy::Address { "address" } else { "index" }),
+                        ValueWhy::Concretize => {
+                            "a symbolic value was concretised (float, SIMD or host operand)"
+                                .to_string()
+                        }
+                        _ => format!(
+                            "more than {k} values for a symbolic {}",
+                            if why == ValueWhy::Address {
+                                "address"
+                            } else {
+                                "index"
+                            }
+                        ),
                     });
                     break;
                 }
@@ -527,7 +583,10 @@ fn run_state(mut st: State, ctx: &Ctx<'_>, solver: &mut dyn Solver) -> Out {
     let mut out = Out::default();
     loop {
         if Instant::now() > ctx.deadline {
-            out.incomplete.push(format!("time limit ({} s) reached", ctx.cfg.max_time.as_secs()));
+            out.incomplete.push(format!(
+                "time limit ({} s) reached",
+                ctx.cfg.max_time.as_secs()
+            ));
             return out;
         }
         let r = if st.started {
@@ -542,7 +601,16 @@ fn run_state(mut st: State, ctx: &Ctx<'_>, solver: &mut dyn Solver) -> Out {
                 Goal::Offset(o) => format!("offset 0x{o:x}"),
                 Goal::Return(v) => format!("return {v}"),
             };
-            finding(&mut out, ctx, &st, "reach", what, None, None, Expect::Goal(g));
+            finding(
+                &mut out,
+                ctx,
+                &st,
+                "reach",
+                what,
+                None,
+                None,
+                Expect::Goal(g),
+            );
             return out;
         }
         match r {
@@ -572,7 +640,8 @@ fn run_state(mut st: State, ctx: &Ctx<'_>, solver: &mut dyn Solver) -> Out {
                 st.forks += 1;
                 out.forks += 1;
                 if st.forks > ctx.cfg.max_depth {
-                    out.incomplete.push(format!("depth limit ({} forks) reached", ctx.cfg.max_depth));
+                    out.incomplete
+                        .push(format!("depth limit ({} forks) reached", ctx.cfg.max_depth));
                     return out;
                 }
                 st.site = st.m.observer.last_offset;
@@ -582,7 +651,9 @@ fn run_state(mut st: State, ctx: &Ctx<'_>, solver: &mut dyn Solver) -> Out {
                     let mut c = if i + 1 == n {
                         rest.take().expect("last choice takes the original")
                     } else {
-                        rest.as_ref().expect("original kept until the last choice").fork()
+                        rest.as_ref()
+                            .expect("original kept until the last choice")
+                            .fork()
                     };
                     c.m.domain.force(t, v, m.as_ref());
                     out.children.push(c);
@@ -592,17 +663,30 @@ fn run_state(mut st: State, ctx: &Ctx<'_>, solver: &mut dyn Solver) -> Out {
             Err(ExecError::Trap(trap)) => {
                 let detail = trap.detail.clone().unwrap_or_default();
                 let location = trap.func.map(|f| match trap.offset {
-                    Some(o) => format!("function {} at offset 0x{o:x}", ctx.task.module.func_name(f)),
+                    Some(o) => format!(
+                        "function {} at offset 0x{o:x}",
+                        ctx.task.module.func_name(f)
+                    ),
                     None => format!("function {}", ctx.task.module.func_name(f)),
                 });
                 if let Some(name) = detail.strip_prefix(TARGET_PREFIX) {
                     out.completed += 1;
                     let e = Expect::Trap(trap.code, trap.offset, Some(detail.clone()));
-                    finding(&mut out, ctx, &st, "target", name.to_string(), location, None, e);
+                    finding(
+                        &mut out,
+                        ctx,
+                        &st,
+                        "target",
+                        name.to_string(),
+                        location,
+                        None,
+                        e,
+                    );
                 } else if detail == ASSUME_CUT {
                     out.cut += 1;
                 } else if trap.code == TrapCode::OutOfFuel {
-                    out.incomplete.push(format!("fuel limit ({}) per path reached", ctx.cfg.fuel));
+                    out.incomplete
+                        .push(format!("fuel limit ({}) per path reached", ctx.cfg.fuel));
                 } else if trap.code == TrapCode::HostError {
                     out.incomplete.push(format!("host error: {trap}"));
                 } else if trap.code == TrapCode::StackExhausted {
@@ -612,7 +696,16 @@ fn run_state(mut st: State, ctx: &Ctx<'_>, solver: &mut dyn Solver) -> Out {
                     out.completed += 1;
                     if ctx.task.traps {
                         let e = Expect::Trap(trap.code, trap.offset, None);
-                        finding(&mut out, ctx, &st, "trap", trap.code.to_string(), location, None, e);
+                        finding(
+                            &mut out,
+                            ctx,
+                            &st,
+                            "trap",
+                            trap.code.to_string(),
+                            location,
+                            None,
+                            e,
+                        );
                     }
                 }
                 return out;
@@ -630,7 +723,14 @@ fn run_state(mut st: State, ctx: &Ctx<'_>, solver: &mut dyn Solver) -> Out {
 }
 
 /// The return-value goal at the end of a path.
-fn returns(out: &mut Out, ctx: &Ctx<'_>, st: &State, r: Option<SymVal>, want: Val, solver: &mut dyn Solver) {
+fn returns(
+    out: &mut Out,
+    ctx: &Ctx<'_>,
+    st: &State,
+    r: Option<SymVal>,
+    want: Val,
+    solver: &mut dyn Solver,
+) {
     let Some(r) = r else { return };
     let d = &st.m.domain;
     let wb = weft_exec::concrete::val_bits(want);
@@ -638,18 +738,45 @@ fn returns(out: &mut Out, ctx: &Ctx<'_>, st: &State, r: Option<SymVal>, want: Va
     match r {
         SymVal::Con(b) => {
             if b == wb {
-                finding(out, ctx, st, "return", what, None, None, Expect::Return(want));
+                finding(
+                    out,
+                    ctx,
+                    st,
+                    "return",
+                    what,
+                    None,
+                    None,
+                    Expect::Return(want),
+                );
             }
         }
         SymVal::Sym(t) => {
             let w = d.terms.width(t);
             let eq = d.terms.app(Op::Eq, 0, &[t, d.terms.constant(w, wb as u64)]);
             if d.terms.eval(eq, &d.model) == 1 {
-                finding(out, ctx, st, "return", what, None, None, Expect::Return(want));
+                finding(
+                    out,
+                    ctx,
+                    st,
+                    "return",
+                    what,
+                    None,
+                    None,
+                    Expect::Return(want),
+                );
             } else if let Some(m) = check_with(d, eq, solver, out) {
                 let mut merged = d.model.clone();
                 merged.extend(m);
-                finding(out, ctx, st, "return", what, None, Some((merged, eq)), Expect::Return(want));
+                finding(
+                    out,
+                    ctx,
+                    st,
+                    "return",
+                    what,
+                    None,
+                    Some((merged, eq)),
+                    Expect::Return(want),
+                );
             }
         }
     }
@@ -721,24 +848,36 @@ fn finding(
     if out.findings.iter().any(|(k, _)| *k == key) {
         return;
     }
-    let (outcome, hit) = replay::replay(ctx.task, &inputs, ctx.cfg.fuel.saturating_mul(2), ctx.cfg.max_memory_pages);
+    let (outcome, hit) = replay::replay(
+        ctx.task,
+        &inputs,
+        ctx.cfg.fuel.saturating_mul(2),
+        ctx.cfg.max_memory_pages,
+    );
     let confirmed = match (&expect, &outcome) {
         (Expect::Trap(code, off, detail), Outcome::Trapped(tr)) => {
             tr.code == *code && tr.offset == *off && (detail.is_none() || tr.detail == *detail)
         }
-        (Expect::Return(v), Outcome::Returned(r)) => r.first().map(|x| x.to_string()) == Some(v.to_string()),
+        (Expect::Return(v), Outcome::Returned(r)) => {
+            r.first().map(|x| x.to_string()) == Some(v.to_string())
+        }
         (Expect::Goal(g), _) => hit.as_ref() == Some(g),
         _ => false,
     };
     if !confirmed {
         out.unconfirmed += 1;
-        out.incomplete.push(format!("a {kind} finding was not reproduced by concrete replay ({outcome:?})"));
+        out.incomplete.push(format!(
+            "a {kind} finding was not reproduced by concrete replay ({outcome:?})"
+        ));
         return;
     }
     let replay_text = match &outcome {
         Outcome::Returned(v) => format!(
             "confirmed: returned {}",
-            v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ")
+            v.iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         Outcome::Trapped(tr) => format!("confirmed: trap: {tr}"),
         Outcome::Exited(c) => format!("confirmed: exit {c}"),

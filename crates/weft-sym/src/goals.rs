@@ -16,7 +16,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use weft_core::{Val, ValType};
 use weft_exec::concrete::Bits;
-use weft_exec::{Concrete, Domain, Extern, HostError, HostFunc, Linker, Machine, Observer, StepView};
+use weft_exec::{
+    Concrete, Domain, Extern, HostError, HostFunc, Linker, Machine, Observer, StepView,
+};
 use weft_ir::{ImportKind, Module};
 
 /// Message of the trap a target import raises (followed by the import's name).
@@ -147,48 +149,56 @@ pub fn link_symbolic<O: Observer<Symbolic>>(
 ) -> Result<(), String> {
     check_imports(module)?;
     for i in &module.imports {
-        let ImportKind::Func(ty) = &i.kind else { continue };
+        let ImportKind::Func(ty) = &i.kind else {
+            continue;
+        };
         let fty = module.types[*ty as usize].clone();
         let name = i.name.clone();
         let role = classify(&name);
         let results = fty.results.clone();
-        let f = HostFunc::new(fty, move |ctx: &mut weft_exec::HostCtx<'_, Symbolic>, args: &[SymVal]| match role {
-            ImportRole::Target => Err(HostError::Trap(format!("{TARGET_PREFIX}{name}"))),
-            ImportRole::Assume => {
-                let ok = ctx.domain.condition(args.first().copied().unwrap_or(SymVal::Con(1)));
-                match ok {
-                    Ok(true) => Ok(Vec::new()),
-                    Ok(false) => Err(HostError::Trap(ASSUME_CUT.into())),
-                    Err(f) => Err(HostError::Fault(f)),
+        let f = HostFunc::new(
+            fty,
+            move |ctx: &mut weft_exec::HostCtx<'_, Symbolic>, args: &[SymVal]| match role {
+                ImportRole::Target => Err(HostError::Trap(format!("{TARGET_PREFIX}{name}"))),
+                ImportRole::Assume => {
+                    let ok = ctx
+                        .domain
+                        .condition(args.first().copied().unwrap_or(SymVal::Con(1)));
+                    match ok {
+                        Ok(true) => Ok(Vec::new()),
+                        Ok(false) => Err(HostError::Trap(ASSUME_CUT.into())),
+                        Err(f) => Err(HostError::Fault(f)),
+                    }
                 }
-            }
-            ImportRole::Nondet { .. } | ImportRole::Havoc => {
-                let (bits, signed) = match role {
-                    ImportRole::Nondet { bits, signed } => (bits, signed),
-                    _ => (0, false),
-                };
-                let mut out = Vec::new();
-                for ty in &results {
-                    let d = &mut *ctx.domain;
-                    let w = width(*ty);
-                    let k = d.host_inputs.len();
-                    let b = if bits == 0 { w } else { bits };
-                    let s = d.fresh(&format!("{name}#{k}"), b);
-                    let v = if b == w {
-                        s
-                    } else {
-                        d.terms.app(if signed { Op::SExt } else { Op::ZExt }, w, &[s])
+                ImportRole::Nondet { .. } | ImportRole::Havoc => {
+                    let (bits, signed) = match role {
+                        ImportRole::Nondet { bits, signed } => (bits, signed),
+                        _ => (0, false),
                     };
-                    d.host_inputs.push(HostInput {
-                        import: name.clone(),
-                        ty: *ty,
-                        value: SymVal::Sym(v),
-                    });
-                    out.push(SymVal::Sym(v));
+                    let mut out = Vec::new();
+                    for ty in &results {
+                        let d = &mut *ctx.domain;
+                        let w = width(*ty);
+                        let k = d.host_inputs.len();
+                        let b = if bits == 0 { w } else { bits };
+                        let s = d.fresh(&format!("{name}#{k}"), b);
+                        let v = if b == w {
+                            s
+                        } else {
+                            d.terms
+                                .app(if signed { Op::SExt } else { Op::ZExt }, w, &[s])
+                        };
+                        d.host_inputs.push(HostInput {
+                            import: name.clone(),
+                            ty: *ty,
+                            value: SymVal::Sym(v),
+                        });
+                        out.push(SymVal::Sym(v));
+                    }
+                    Ok(out)
                 }
-                Ok(out)
-            }
-        });
+            },
+        );
         let addr = m.add_host_func(f);
         linker.define(&i.module, &i.name, Extern::Func(addr));
     }
@@ -205,7 +215,9 @@ pub fn link_concrete<O: Observer<Concrete>>(
 ) -> Result<(), String> {
     check_imports(module)?;
     for i in &module.imports {
-        let ImportKind::Func(ty) = &i.kind else { continue };
+        let ImportKind::Func(ty) = &i.kind else {
+            continue;
+        };
         let fty = module.types[*ty as usize].clone();
         let name = i.name.clone();
         let role = classify(&name);
@@ -294,4 +306,169 @@ impl<D: Domain> Observer<D> for Watch {
             self.hit = Some(Goal::Func(func));
         }
     }
+}
+
+/// A task as the command line describes it (every field is text to parse).
+#[derive(Clone, Debug, Default)]
+pub struct TaskOptions {
+    /// Export to call (default `main`, called Test-Comp style with zero arguments).
+    pub invoke: Option<String>,
+    /// Parameter list: `i32,i64` (symbols) with `TYPE:VALUE` for concrete ones; default:
+    /// every parameter symbolic with `invoke`, zeros for `main`.
+    pub sym: Option<String>,
+    /// Symbolic memory regions `ADDR:LEN[:printable]`; ADDR is a number or an exported global.
+    pub sym_mem: Vec<String>,
+    /// Goals: `return=V`, `func=NAME`, `offset=0xN`.
+    pub goals: Vec<String>,
+    /// Report traps as findings.
+    pub traps: bool,
+}
+
+fn parse_u32(s: &str) -> Option<u32> {
+    match s.strip_prefix("0x") {
+        Some(h) => u32::from_str_radix(h, 16).ok(),
+        None => s.parse().ok(),
+    }
+}
+
+/// Builds a [`Task`] from command-line style options, checking them against the module.
+pub fn build_task(module: Arc<Module>, o: &TaskOptions) -> Result<Task, String> {
+    let entry = o.invoke.clone().unwrap_or_else(|| "main".to_string());
+    let export = module
+        .export(&entry)
+        .filter(|e| e.kind == weft_ir::ExternKind::Func)
+        .ok_or_else(|| format!("no exported function `{entry}`"))?;
+    let ty = module.func_type(export.index).clone();
+    let params = match &o.sym {
+        Some(list) => {
+            let items: Vec<&str> = list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect();
+            if items.len() != ty.params.len() {
+                return Err(format!(
+                    "--sym lists {} parameters, `{entry}` takes {} {ty}",
+                    items.len(),
+                    ty.params.len()
+                ));
+            }
+            let mut out = Vec::new();
+            for (i, (item, pty)) in items.iter().zip(&ty.params).enumerate() {
+                let (tname, value) = match item.split_once(':') {
+                    Some((t, v)) => (t, Some(v)),
+                    None => (*item, None),
+                };
+                if tname != pty.name() {
+                    return Err(format!(
+                        "--sym parameter {i}: `{tname}` given, `{entry}` takes {pty}"
+                    ));
+                }
+                out.push(match value {
+                    Some(v) => ParamSpec::Con(
+                        Val::parse(*pty, v).map_err(|e| format!("--sym parameter {i}: {e}"))?,
+                    ),
+                    None => ParamSpec::Sym,
+                });
+            }
+            out
+        }
+        None if o.invoke.is_some() => vec![ParamSpec::Sym; ty.params.len()],
+        None => ty
+            .params
+            .iter()
+            .map(|p| ParamSpec::Con(Val::default_of(*p)))
+            .collect(),
+    };
+    let mut mem = Vec::new();
+    for m in &o.sym_mem {
+        let parts: Vec<&str> = m.split(':').collect();
+        if parts.len() < 2 || parts.len() > 3 || (parts.len() == 3 && parts[2] != "printable") {
+            return Err(format!(
+                "--sym-mem `{m}`: expected ADDR:LEN or ADDR:LEN:printable"
+            ));
+        }
+        let addr = match parse_u32(parts[0]) {
+            Some(a) => a,
+            None => global_address(&module, parts[0]).ok_or_else(|| {
+                format!(
+                    "--sym-mem `{m}`: `{}` is neither a number nor an exported i32 constant global",
+                    parts[0]
+                )
+            })?,
+        };
+        let len = parse_u32(parts[1]).ok_or_else(|| format!("--sym-mem `{m}`: bad length"))?;
+        if len == 0 || len > 1 << 20 {
+            return Err(format!("--sym-mem `{m}`: length must be 1..=1048576"));
+        }
+        mem.push(MemSpec {
+            addr,
+            len,
+            printable: parts.len() == 3,
+        });
+    }
+    let mut goals = Vec::new();
+    for g in &o.goals {
+        let (k, v) = g
+            .split_once('=')
+            .ok_or_else(|| format!("--goal `{g}`: expected return=V, func=NAME or offset=N"))?;
+        goals.push(match k {
+            "return" => {
+                let rt = *ty
+                    .results
+                    .first()
+                    .ok_or_else(|| format!("--goal `{g}`: `{entry}` returns nothing"))?;
+                Goal::Return(Val::parse(rt, v).map_err(|e| format!("--goal `{g}`: {e}"))?)
+            }
+            "func" => Goal::Func(
+                func_index(&module, v)
+                    .ok_or_else(|| format!("--goal `{g}`: no defined function `{v}`"))?,
+            ),
+            "offset" => {
+                Goal::Offset(parse_u32(v).ok_or_else(|| format!("--goal `{g}`: bad offset"))?)
+            }
+            _ => return Err(format!("--goal `{g}`: unknown goal kind `{k}`")),
+        });
+    }
+    check_imports(&module)?;
+    Ok(Task {
+        module,
+        entry,
+        params,
+        mem,
+        goals,
+        traps: o.traps,
+    })
+}
+
+/// The value of an exported immutable i32 global with a constant initialiser (how wasm-ld
+/// exports the address of a C array).
+fn global_address(module: &Module, name: &str) -> Option<u32> {
+    let e = module
+        .export(name)
+        .filter(|e| e.kind == weft_ir::ExternKind::Global)?;
+    let i = e.index.checked_sub(module.num_imported_globals)? as usize;
+    match module.global_inits.get(i)?.0.as_slice() {
+        [weft_ir::ConstOp::Const(Val::I32(v))] => Some(*v as u32),
+        _ => None,
+    }
+}
+
+/// A defined function by export name, name-section name or index.
+fn func_index(module: &Module, name: &str) -> Option<u32> {
+    let idx = if let Some(e) = module
+        .export(name)
+        .filter(|e| e.kind == weft_ir::ExternKind::Func)
+    {
+        Some(e.index)
+    } else if let Some(i) = module
+        .func_names
+        .iter()
+        .position(|n| n.as_deref() == Some(name))
+    {
+        Some(i as u32)
+    } else {
+        parse_u32(name)
+    }?;
+    (idx >= module.num_imported_funcs && (idx as usize) < module.funcs.len()).then_some(idx)
 }

@@ -17,6 +17,7 @@ pub mod replay;
 pub mod report;
 pub mod smt;
 pub mod solver;
+pub mod suite;
 pub mod taint;
 pub mod term;
 

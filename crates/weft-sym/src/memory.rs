@@ -7,8 +7,8 @@
 
 use crate::term::{TermId, NONE};
 use std::sync::Arc;
-use weft_exec::{Fault, LinearMemory};
 use weft_core::TrapCode;
+use weft_exec::{Fault, LinearMemory};
 
 /// Bytes per copy-on-write chunk.
 pub const CHUNK: usize = 4096;
@@ -68,7 +68,10 @@ impl SymMemory {
         while a < end {
             let c = &self.chunks[a / CHUNK];
             let stop = end.min((a / CHUNK + 1) * CHUNK);
-            if !c.sym.is_empty() && c.sym[a % CHUNK..a % CHUNK + (stop - a)].iter().any(|t| *t != NONE)
+            if !c.sym.is_empty()
+                && c.sym[a % CHUNK..a % CHUNK + (stop - a)]
+                    .iter()
+                    .any(|t| *t != NONE)
             {
                 return true;
             }
@@ -138,8 +141,9 @@ impl LinearMemory for SymMemory {
     }
 
     fn copy_within(&mut self, src: u64, dst: u64, len: u64) {
-        let items: Vec<(u8, Option<TermId>)> =
-            (0..len).map(|i| (self.byte(src + i), self.sym(src + i))).collect();
+        let items: Vec<(u8, Option<TermId>)> = (0..len)
+            .map(|i| (self.byte(src + i), self.sym(src + i)))
+            .collect();
         for (i, (b, s)) in items.into_iter().enumerate() {
             match s {
                 Some(t) => self.set_sym(dst + i as u64, t),

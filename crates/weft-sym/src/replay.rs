@@ -33,7 +33,12 @@ pub enum Outcome {
 
 /// Runs `task` concretely on `inputs` with at most `fuel`; also says which goal (if any) the
 /// run reached.
-pub fn replay(task: &Task, inputs: &Inputs, fuel: u64, max_memory_pages: u32) -> (Outcome, Option<Goal>) {
+pub fn replay(
+    task: &Task,
+    inputs: &Inputs,
+    fuel: u64,
+    max_memory_pages: u32,
+) -> (Outcome, Option<Goal>) {
     let config = Config {
         fuel: true,
         limits: Limits {
@@ -46,7 +51,9 @@ pub fn replay(task: &Task, inputs: &Inputs, fuel: u64, max_memory_pages: u32) ->
         return (Outcome::Failed(e.to_string()), None);
     }
     let mut linker = Linker::new();
-    let queue = Arc::new(Mutex::new(inputs.host.iter().copied().collect::<VecDeque<_>>()));
+    let queue = Arc::new(Mutex::new(
+        inputs.host.iter().copied().collect::<VecDeque<_>>(),
+    ));
     if let Err(e) = link_concrete(&mut m, &task.module, &mut linker, queue) {
         return (Outcome::Failed(e), None);
     }
@@ -62,7 +69,10 @@ pub fn replay(task: &Task, inputs: &Inputs, fuel: u64, max_memory_pages: u32) ->
         for (addr, bytes) in &inputs.mem {
             let a = *addr as usize;
             if a + bytes.len() > mem.data.len() {
-                return (Outcome::Failed("symbolic region out of bounds".into()), None);
+                return (
+                    Outcome::Failed("symbolic region out of bounds".into()),
+                    None,
+                );
             }
             mem.data[a..a + bytes.len()].copy_from_slice(bytes);
         }

@@ -99,7 +99,12 @@ impl Report {
             for v in &f.inputs {
                 let _ = writeln!(s, "    {} = {}", v.name, v.value);
             }
-            let _ = writeln!(s, "  path condition ({} constraints, {} forks):", f.constraints.len(), f.forks);
+            let _ = writeln!(
+                s,
+                "  path condition ({} constraints, {} forks):",
+                f.constraints.len(),
+                f.forks
+            );
             for c in f.constraints.iter().take(40) {
                 let _ = writeln!(s, "    {c}");
             }

@@ -72,7 +72,12 @@ pub fn print(terms: &Terms, assertions: &[TermId]) -> Script {
             }
             Op::Var(i) => {
                 symbols.push(i);
-                let _ = writeln!(text, "(declare-fun {} () {})", symbol_name(i), sort(n.width));
+                let _ = writeln!(
+                    text,
+                    "(declare-fun {} () {})",
+                    symbol_name(i),
+                    sort(n.width)
+                );
                 symbol_name(i)
             }
             _ => {
@@ -118,7 +123,11 @@ fn expr(op: Op, w: Width, aw: Width, a: &[&str]) -> String {
         Op::Rotl | Op::Rotr => {
             // Amount already masked to the width: x << k | x >> (w - k) (k = 0 gives x).
             let wc = bv(w, w as u64);
-            let (l, r) = if op == Op::Rotl { ("bvshl", "bvlshr") } else { ("bvlshr", "bvshl") };
+            let (l, r) = if op == Op::Rotl {
+                ("bvshl", "bvlshr")
+            } else {
+                ("bvlshr", "bvshl")
+            };
             format!(
                 "(bvor ({l} {x} {k}) ({r} {x} (bvsub {wc} {k})))",
                 x = a[0],
@@ -134,7 +143,11 @@ fn expr(op: Op, w: Width, aw: Width, a: &[&str]) -> String {
         Op::Clz | Op::Ctz => {
             // Nested ite over bit positions.
             let mut s = bv(w, w as u64);
-            let bits: Vec<u8> = if op == Op::Clz { (0..w).collect() } else { (0..w).rev().collect() };
+            let bits: Vec<u8> = if op == Op::Clz {
+                (0..w).collect()
+            } else {
+                (0..w).rev().collect()
+            };
             for i in bits {
                 let count = if op == Op::Clz { w - 1 - i } else { i };
                 s = format!(
@@ -194,7 +207,11 @@ mod tests {
         let c = t.app(Op::Eq, 0, &[s, t.constant(32, 7)]);
         let p = print(&t, &[c]);
         assert_eq!(p.symbols, vec![0, 1]);
-        assert!(p.text.contains("(declare-fun v0 () (_ BitVec 32))"), "{}", p.text);
+        assert!(
+            p.text.contains("(declare-fun v0 () (_ BitVec 32))"),
+            "{}",
+            p.text
+        );
         assert!(p.text.contains("((_ zero_extend 24) v1)"), "{}", p.text);
         assert!(p.text.contains("(= _1 #x00000007)"), "{}", p.text);
         assert!(p.text.trim_end().ends_with("(assert _2)"), "{}", p.text);

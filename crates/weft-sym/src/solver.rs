@@ -248,7 +248,11 @@ impl SmtProcess {
         text.push_str("(push 1)\n");
         text.push_str(&script.text);
         text.push_str("(check-sat)\n");
-        if r.stdin.write_all(text.as_bytes()).and_then(|_| r.stdin.flush()).is_err() {
+        if r.stdin
+            .write_all(text.as_bytes())
+            .and_then(|_| r.stdin.flush())
+            .is_err()
+        {
             self.kill();
             return Ok(SatResult::Unknown("solver exited".into()));
         }
@@ -262,11 +266,18 @@ impl SmtProcess {
             "sat" => {
                 let mut model = HashMap::new();
                 if !script.symbols.is_empty() {
-                    let names: Vec<String> =
-                        script.symbols.iter().map(|i| smt::symbol_name(*i)).collect();
+                    let names: Vec<String> = script
+                        .symbols
+                        .iter()
+                        .map(|i| smt::symbol_name(*i))
+                        .collect();
                     let cmd = format!("(get-value ({}))\n", names.join(" "));
                     let r = self.proc.as_mut().expect("running");
-                    if r.stdin.write_all(cmd.as_bytes()).and_then(|_| r.stdin.flush()).is_err() {
+                    if r.stdin
+                        .write_all(cmd.as_bytes())
+                        .and_then(|_| r.stdin.flush())
+                        .is_err()
+                    {
                         self.kill();
                         return Ok(SatResult::Unknown("solver exited".into()));
                     }
@@ -282,11 +293,17 @@ impl SmtProcess {
             }
             other => {
                 self.kill();
-                return Err(SolverError::Protocol(format!("unexpected answer `{other}`")));
+                return Err(SolverError::Protocol(format!(
+                    "unexpected answer `{other}`"
+                )));
             }
         };
         let r = self.proc.as_mut().expect("running");
-        if r.stdin.write_all(b"(pop 1)\n").and_then(|_| r.stdin.flush()).is_err() {
+        if r.stdin
+            .write_all(b"(pop 1)\n")
+            .and_then(|_| r.stdin.flush())
+            .is_err()
+        {
             self.kill();
         }
         Ok(result)

@@ -409,8 +409,15 @@ impl Terms {
                 }
                 // Extending an ite of constants distributes (keeps `ite(b,1,0)` shapes).
                 if n.op == Op::Ite {
-                    if let (Some(x), Some(y)) = (self.as_const(n.args[1]), self.as_const(n.args[2])) {
-                        let f = |v: u64| if op == Op::SExt { sext(v, aw) as u64 } else { v };
+                    if let (Some(x), Some(y)) = (self.as_const(n.args[1]), self.as_const(n.args[2]))
+                    {
+                        let f = |v: u64| {
+                            if op == Op::SExt {
+                                sext(v, aw) as u64
+                            } else {
+                                v
+                            }
+                        };
                         return self.app(
                             Op::Ite,
                             w,
@@ -424,7 +431,15 @@ impl Terms {
         }
     }
 
-    fn commutative(&self, op: Op, w: Width, a: TermId, b: TermId, cb: Option<u64>, m: u64) -> TermId {
+    fn commutative(
+        &self,
+        op: Op,
+        w: Width,
+        a: TermId,
+        b: TermId,
+        cb: Option<u64>,
+        m: u64,
+    ) -> TermId {
         match (op, cb) {
             (Op::Add, Some(0)) | (Op::Or, Some(0)) | (Op::Xor, Some(0)) | (Op::Mul, Some(1)) => {
                 return a
@@ -479,7 +494,9 @@ impl Terms {
                 }
                 // ite(b, x, y) == k with constant x, y
                 (Op::Eq, Op::Ite) => {
-                    if let (Some(x), Some(y)) = (self.as_const(na.args[1]), self.as_const(na.args[2])) {
+                    if let (Some(x), Some(y)) =
+                        (self.as_const(na.args[1]), self.as_const(na.args[2]))
+                    {
                         return match (x == k, y == k) {
                             (true, true) => self.bool(true),
                             (false, false) => self.bool(false),
@@ -507,7 +524,9 @@ impl Terms {
                     return self.app(Op::Eq, 0, &[inner, self.constant(iw, k)]);
                 }
                 (Op::And, Op::Ite) | (Op::Or, Op::Ite) | (Op::Xor, Op::Ite) => {
-                    if let (Some(x), Some(y)) = (self.as_const(na.args[1]), self.as_const(na.args[2])) {
+                    if let (Some(x), Some(y)) =
+                        (self.as_const(na.args[1]), self.as_const(na.args[2]))
+                    {
                         let f = |v| fold(op, w, &[v, k], &[w, w]).unwrap_or(0);
                         return self.app(
                             Op::Ite,
@@ -525,7 +544,11 @@ impl Terms {
             if na.op == Op::Ite && nb.op == Op::Ite {
                 let one = self.constant(w, 1);
                 let zero = self.constant(w, 0);
-                if na.args[1] == one && na.args[2] == zero && nb.args[1] == one && nb.args[2] == zero {
+                if na.args[1] == one
+                    && na.args[2] == zero
+                    && nb.args[1] == one
+                    && nb.args[2] == zero
+                {
                     let (x, y) = (na.args[0], nb.args[0]);
                     let c = match op {
                         Op::And => self.app(Op::BAnd, 0, &[x, y]),
@@ -582,7 +605,11 @@ impl Terms {
                     return self.app(
                         Op::Ite,
                         w,
-                        &[n.args[0], self.constant(w, x >> lo), self.constant(w, y >> lo)],
+                        &[
+                            n.args[0],
+                            self.constant(w, x >> lo),
+                            self.constant(w, y >> lo),
+                        ],
                     );
                 }
             }
@@ -692,7 +719,9 @@ impl Terms {
             Op::Const(v) => {
                 if n.width == 0 {
                     s.push_str(if v != 0 { "true" } else { "false" });
-                } else if v < 1024 || n.width >= 32 && sext(v, n.width) > -1024 && sext(v, n.width) < 0 {
+                } else if v < 1024
+                    || n.width >= 32 && sext(v, n.width) > -1024 && sext(v, n.width) < 0
+                {
                     let _ = write!(s, "{}", sext(v, n.width));
                 } else {
                     let _ = write!(s, "0x{v:x}");
@@ -848,7 +877,11 @@ pub fn fold(op: Op, w: Width, v: &[u64], ws: &[Width]) -> Option<u64> {
         Op::Rotl | Op::Rotr => {
             let k = sh(v[1]);
             let x = v[0] & am;
-            let k = if op == Op::Rotr { (aw as u32 - k) % aw as u32 } else { k };
+            let k = if op == Op::Rotr {
+                (aw as u32 - k) % aw as u32
+            } else {
+                k
+            };
             if k == 0 {
                 x
             } else {
@@ -941,7 +974,10 @@ mod tests {
     fn fold_matches_wasm() {
         assert_eq!(fold(Op::Rotl, 32, &[0x8000_0001, 1], &[32, 32]), Some(3));
         assert_eq!(fold(Op::Clz, 32, &[1, 0], &[32]), Some(31));
-        assert_eq!(fold(Op::SDiv, 32, &[(-7i32) as u32 as u64, 2], &[32, 32]), Some((-3i32) as u32 as u64));
+        assert_eq!(
+            fold(Op::SDiv, 32, &[(-7i32) as u32 as u64, 2], &[32, 32]),
+            Some((-3i32) as u32 as u64)
+        );
         assert_eq!(fold(Op::AShr, 8, &[0x80, 7], &[8, 8]), Some(0xff));
     }
 }
