@@ -27,7 +27,7 @@ fn sort(w: Width) -> String {
 }
 
 fn bv(w: Width, v: u64) -> String {
-    if w % 4 == 0 {
+    if w.is_multiple_of(4) {
         format!("#x{:0width$x}", v, width = w as usize / 4)
     } else {
         format!("#b{:0width$b}", v, width = w as usize)

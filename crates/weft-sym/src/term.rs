@@ -819,13 +819,8 @@ pub fn fold(op: Op, w: Width, v: &[u64], ws: &[Width]) -> Option<u64> {
         Op::Add => v[0].wrapping_add(v[1]),
         Op::Sub => v[0].wrapping_sub(v[1]),
         Op::Mul => v[0].wrapping_mul(v[1]),
-        Op::UDiv => {
-            if v[1] & am == 0 {
-                am
-            } else {
-                (v[0] & am) / (v[1] & am)
-            }
-        }
+        // SMT-LIB's bvudiv by zero is all ones.
+        Op::UDiv => (v[0] & am).checked_div(v[1] & am).unwrap_or(am),
         Op::URem => {
             if v[1] & am == 0 {
                 v[0]
