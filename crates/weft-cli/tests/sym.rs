@@ -145,3 +145,16 @@ fn bad_input_is_a_clear_error() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("not found"), "{}", stderr(&o));
 }
+
+#[test]
+fn bench_runs_the_suite_and_prints_tasks_solved() {
+    let o = run(weft().args(["sym", "--bench"]).arg(fixture("tasks.txt")));
+    let text = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{text}{}", stderr(&o));
+    let solved = text.lines().last().unwrap_or("");
+    assert!(solved.starts_with("solved 12/12 tasks in"), "{text}");
+    assert!(
+        text.contains("maze") && text.contains("tc_loop_unreach"),
+        "{text}"
+    );
+}
