@@ -12,6 +12,7 @@ use weft_ir::Module;
 
 mod trace_cmd;
 mod rr_cmd;
+mod sym_cmd;
 
 #[derive(Parser)]
 #[command(name = "weft", version, about = "Execution reasoning on WebAssembly")]
@@ -53,6 +54,8 @@ enum Command {
     Replay(rr_cmd::ReplayArgs),
     /// Fuzz a module's or component's exports and imports; keep failing runs as traces.
     Fuzz(rr_cmd::FuzzArgs),
+    /// Symbolic execution: find inputs that reach targets and goals.
+    Sym(sym_cmd::SymArgs),
 }
 
 #[derive(clap::Args)]
@@ -224,6 +227,7 @@ fn main() -> ExitCode {
         Command::Record(a) => rr_cmd::record(a),
         Command::Replay(a) => rr_cmd::replay(a),
         Command::Fuzz(a) => rr_cmd::fuzz(a),
+        Command::Sym(args) => sym_cmd::run(args),
         Command::Validate { files } => (|| {
             for f in &files {
                 load(f)?;

@@ -90,6 +90,12 @@ pub trait Domain: Sized {
     /// Concretises an i32 used as an index or count (`br_table`, table and bulk operands,
     /// `memory.grow` delta), as unsigned.
     fn index(&mut self, v: Self::Value) -> Result<u32, Fault>;
+    /// Concretises a `br_table` index, clamped to `len` (the default target). A symbolic
+    /// domain can enumerate at most `len + 1` answers here instead of every i32.
+    #[inline(always)]
+    fn br_table_index(&mut self, v: Self::Value, len: u32) -> Result<u32, Fault> {
+        Ok(self.index(v)?.min(len))
+    }
     /// Concretises an i32 memory address operand, as unsigned.
     fn address(&mut self, v: Self::Value) -> Result<u32, Fault>;
 

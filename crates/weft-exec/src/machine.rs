@@ -848,7 +848,7 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                             }
                         }
                         Instr::BrTable { first, len } => {
-                            let i = tri!(self.domain.index(sget!(sp - 1)));
+                            let i = tri!(self.domain.br_table_index(sget!(sp - 1), len));
                             sp -= 1;
                             let t = code.br_tables[(first + i.min(len)) as usize];
                             branch!(t);
