@@ -10,6 +10,8 @@ use weft_exec::wasi::{self, DirAccess, InputSource, Termination, WasiConfig};
 use weft_exec::{Concrete, Config, ExecError, Linker, Machine, NoObserver};
 use weft_ir::Module;
 
+mod taint_cmd;
+
 #[derive(Parser)]
 #[command(name = "weft", version, about = "Execution reasoning on WebAssembly")]
 struct Cli {
@@ -35,6 +37,8 @@ enum Command {
         offsets: bool,
     },
     /// Run spec-test scripts; ends with `N passed, M failed`.
+    /// Report which sources (parameters, stdin, argv, memory, imports) reach which sinks.
+    Taint(taint_cmd::TaintArgs),
     Wast {
         /// Scripts to run.
         files: Vec<PathBuf>,
@@ -209,6 +213,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(args),
+        Command::Taint(args) => taint_cmd::run(args),
         Command::Validate { files } => (|| {
             for f in &files {
                 load(f)?;
