@@ -13,6 +13,7 @@ use weft_ir::Module;
 mod trace_cmd;
 mod rr_cmd;
 mod sym_cmd;
+mod taint_cmd;
 
 #[derive(Parser)]
 #[command(name = "weft", version, about = "Execution reasoning on WebAssembly")]
@@ -41,6 +42,8 @@ enum Command {
     /// Trace a run (`weft trace FILE -o OUT`), verify a trace or summarise one.
     Trace(trace_cmd::TraceCmd),
     /// Run spec-test scripts; ends with `N passed, M failed`.
+    /// Report which sources (parameters, stdin, argv, memory, imports) reach which sinks.
+    Taint(taint_cmd::TaintArgs),
     Wast {
         /// Scripts to run.
         files: Vec<PathBuf>,
@@ -228,6 +231,7 @@ fn main() -> ExitCode {
         Command::Replay(a) => rr_cmd::replay(a),
         Command::Fuzz(a) => rr_cmd::fuzz(a),
         Command::Sym(args) => sym_cmd::run(args),
+        Command::Taint(args) => taint_cmd::run(args),
         Command::Validate { files } => (|| {
             for f in &files {
                 load(f)?;
