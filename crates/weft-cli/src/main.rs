@@ -10,6 +10,8 @@ use weft_exec::wasi::{self, DirAccess, InputSource, Termination, WasiConfig};
 use weft_exec::{Concrete, Config, ExecError, Linker, Machine, NoObserver};
 use weft_ir::Module;
 
+mod gen_cmd;
+
 #[derive(Parser)]
 #[command(name = "weft", version, about = "Execution reasoning on WebAssembly")]
 struct Cli {
@@ -42,6 +44,8 @@ enum Command {
         #[arg(long)]
         show_skipped: bool,
     },
+    /// Generate random programs with exact answers (`weft gen --help`).
+    Gen(gen_cmd::GenArgs),
 }
 
 #[derive(clap::Args)]
@@ -209,6 +213,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(args),
+        Command::Gen(args) => gen_cmd::run(args),
         Command::Validate { files } => (|| {
             for f in &files {
                 load(f)?;

@@ -593,6 +593,9 @@ impl<'s> Generator<'s> {
             }
             self.place_inspect(&mut fg);
         }
+        if self.cfg.task == Task::Flags && fg.entry && self.flags_placed == 0 {
+            self.apply(&mut fg, &Action::Flag)?;
+        }
         let r = fg.results.clone();
         if !r.is_empty() {
             // Results that depend on what the loops computed.

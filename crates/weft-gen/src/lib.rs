@@ -12,6 +12,7 @@
 
 pub mod action;
 pub mod answer;
+pub mod bench;
 pub mod config;
 pub mod dataset;
 pub mod gen;
@@ -22,6 +23,8 @@ pub mod program;
 pub mod rng;
 pub mod sample;
 pub mod strategy;
+pub mod verify;
+pub mod wasmweaver;
 
 pub use action::Action;
 pub use config::{parse_range, GenConfig, Task};
