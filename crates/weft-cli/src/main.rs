@@ -14,6 +14,7 @@ mod trace_cmd;
 mod rr_cmd;
 mod sym_cmd;
 mod taint_cmd;
+mod gen_cmd;
 
 #[derive(Parser)]
 #[command(name = "weft", version, about = "Execution reasoning on WebAssembly")]
@@ -59,6 +60,8 @@ enum Command {
     Fuzz(rr_cmd::FuzzArgs),
     /// Symbolic execution: find inputs that reach targets and goals.
     Sym(sym_cmd::SymArgs),
+    /// Generate random programs with exact answers (`weft gen --help`).
+    Gen(gen_cmd::GenArgs),
 }
 
 #[derive(clap::Args)]
@@ -232,6 +235,7 @@ fn main() -> ExitCode {
         Command::Fuzz(a) => rr_cmd::fuzz(a),
         Command::Sym(args) => sym_cmd::run(args),
         Command::Taint(args) => taint_cmd::run(args),
+        Command::Gen(args) => gen_cmd::run(args),
         Command::Validate { files } => (|| {
             for f in &files {
                 load(f)?;
