@@ -1431,7 +1431,7 @@ impl<'s> Generator<'s> {
             }
         }
         let avail = fg.types.len() - height;
-        for t in want[avail..].to_vec() {
+        for &t in &want[avail..] {
             let v = self.random_val(t);
             self.pure(fg, Ins::Const(v))?;
         }
