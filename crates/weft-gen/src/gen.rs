@@ -23,6 +23,9 @@ use weft_core::{BinaryOp, FuncType, LoadOp, StoreOp, UnaryOp, Val, ValType};
 use weft_exec::concrete::{bits_val, val_bits, Bits};
 use weft_exec::{Concrete, Config, Domain, Limits, Linker, Machine, NoObserver};
 
+/// Marks a global (rather than a local) in `FuncGen::loop_written`.
+const LOOP_GLOBAL: u32 = 1 << 30;
+
 const SCALARS: [ValType; 4] = [ValType::I32, ValType::I64, ValType::F32, ValType::F64];
 
 /// Statistics of one generated program (for coverage and benchmarks).
@@ -599,10 +602,14 @@ impl<'s> Generator<'s> {
         let r = fg.results.clone();
         if !r.is_empty() {
             // Results that depend on what the loops computed.
-            let lw: Vec<u32> = fg.loop_written.iter().rev().take(2).copied().collect();
+            let lw: Vec<u32> = fg.loop_written.iter().rev().take(6).copied().collect();
             for l in lw {
                 let snap = self.snapshot(&fg);
-                self.pure(&mut fg, Ins::LocalGet(l))?;
+                if l >= LOOP_GLOBAL {
+                    self.pure(&mut fg, Ins::GlobalGet(l - LOOP_GLOBAL))?;
+                } else {
+                    self.pure(&mut fg, Ins::LocalGet(l))?;
+                }
                 let fuel_now = fg.fuel.iter().copied().max().unwrap_or(0);
                 if fuel_now + self.reserve_fuel(&fg) > fg.fuel_max {
                     self.restore(&mut fg, snap);
@@ -775,7 +782,9 @@ impl<'s> Generator<'s> {
                     if op.operand_types() == [t2, t]
                         && fg.states.iter().all(|s| {
                             let n = s.stack.len();
-                            Concrete.binary(op, s.stack[n - 2], s.stack[n - 1]).is_ok()
+                            Concrete
+                                .binary(op, s.stack[n - 2], s.stack[n - 1])
+                                .is_ok_and(|r| !nan_unspecified(Ins::Binary(op), r))
                         })
                     {
                         acts.push(Action::Binary(op));
@@ -1249,6 +1258,7 @@ impl<'s> Generator<'s> {
                     }
                     let local = match ins {
                         Ins::LocalSet(l) | Ins::LocalTee(l) => Some(l),
+                        Ins::GlobalSet(g) => Some(LOOP_GLOBAL + g),
                         _ => None,
                     };
                     if !self.probed(fg, snap, vec![ins])? {
@@ -1411,21 +1421,17 @@ impl<'s> Generator<'s> {
             if avail >= 2 {
                 let t = fg.types[fg.types.len() - 2];
                 let top = fg.types[fg.types.len() - 1];
-                if let Some(op) = conversion(top, t) {
-                    self.pure(fg, Ins::Unary(op))?;
-                }
-                self.pure(fg, Ins::Binary(combine(t)))?;
+                self.convert(fg, top, t)?;
+                self.combine(fg, t)?;
             } else if want.is_empty() {
                 self.pure(fg, Ins::Drop)?;
             } else {
                 let top = fg.types[fg.types.len() - 1];
-                let op = conversion(top, want[0])
-                    .ok_or_else(|| GenError("internal: no conversion".into()))?;
-                self.pure(fg, Ins::Unary(op))?;
+                self.convert(fg, top, want[0])?;
             }
         }
         let avail = fg.types.len() - height;
-        for t in want[avail..].to_vec() {
+        for &t in &want[avail..] {
             let v = self.random_val(t);
             self.pure(fg, Ins::Const(v))?;
         }
@@ -1442,10 +1448,8 @@ impl<'s> Generator<'s> {
         while fg.types.len() - height >= 2 {
             let t = fg.types[fg.types.len() - 2];
             let top = fg.types[fg.types.len() - 1];
-            if let Some(op) = conversion(top, t) {
-                self.pure(fg, Ins::Unary(op))?;
-            }
-            self.pure(fg, Ins::Binary(combine(t)))?;
+            self.convert(fg, top, t)?;
+            self.combine(fg, t)?;
         }
         let nloc = (fg.params.len() + fg.locals.len()) as u32;
         let writable: Vec<u32> = (0..nloc).filter(|l| !fg.readonly.contains(l)).collect();
@@ -1455,11 +1459,9 @@ impl<'s> Generator<'s> {
         let l = *self.rng.pick(&writable);
         let lt = Self::local_type(fg, l);
         let top = fg.types[fg.types.len() - 1];
-        if let Some(op) = conversion(top, lt) {
-            self.pure(fg, Ins::Unary(op))?;
-        }
+        self.convert(fg, top, lt)?;
         self.pure(fg, Ins::LocalGet(l))?;
-        self.pure(fg, Ins::Binary(combine(lt)))?;
+        self.combine(fg, lt)?;
         let fuel_now = fg.fuel.iter().copied().max().unwrap_or(0);
         if fuel_now + self.reserve_fuel(fg) > fg.fuel_max
             || !self.apply(fg, &Action::LocalSet(l))?
@@ -1467,6 +1469,53 @@ impl<'s> Generator<'s> {
             self.restore(fg, snap);
         }
         Ok(())
+    }
+
+    /// Whether `ins` applied to every state gives a NaN whose bits the spec leaves open.
+    fn nan_open(&self, fg: &FuncGen, ins: &Ins) -> bool {
+        fg.states.iter().any(|s| {
+            let n = s.stack.len();
+            let r = match ins {
+                Ins::Unary(op) => Concrete.unary(*op, s.stack[n - 1]),
+                Ins::Binary(op) => Concrete.binary(*op, s.stack[n - 2], s.stack[n - 1]),
+                _ => return false,
+            };
+            r.is_ok_and(|r| nan_unspecified(ins.clone(), r))
+        })
+    }
+
+    /// Converts the top value from `from` to `to` without trapping and without a NaN of
+    /// unspecified bits (through an integer where a float conversion would give one).
+    fn convert(&mut self, fg: &mut FuncGen, from: ValType, to: ValType) -> Result<(), GenError> {
+        let Some(op) = conversion(from, to) else {
+            return Ok(());
+        };
+        if self.nan_open(fg, &Ins::Unary(op)) {
+            self.pure(
+                fg,
+                Ins::Unary(conversion(from, ValType::I64).expect("float to int")),
+            )?;
+            if let Some(op2) = conversion(ValType::I64, to) {
+                self.pure(fg, Ins::Unary(op2))?;
+            }
+            return Ok(());
+        }
+        self.pure(fg, Ins::Unary(op))
+    }
+
+    /// Folds the top two values of type `t` into one (copysign where addition would give a
+    /// NaN of unspecified bits).
+    fn combine(&mut self, fg: &mut FuncGen, t: ValType) -> Result<(), GenError> {
+        let op = combine(t);
+        if self.nan_open(fg, &Ins::Binary(op)) {
+            let cs = if t == ValType::F32 {
+                BinaryOp::F32Copysign
+            } else {
+                BinaryOp::F64Copysign
+            };
+            return self.pure(fg, Ins::Binary(cs));
+        }
+        self.pure(fg, Ins::Binary(op))
     }
 
     /// Closes the innermost construct normally.
@@ -1541,6 +1590,37 @@ impl<'s> Generator<'s> {
         }
         Ok(())
     }
+}
+
+/// Whether a float result is a NaN whose sign and payload the spec leaves to the engine
+/// (every float operator except the bitwise `neg`, `abs` and `copysign`), so engines may
+/// disagree on its bits: such tiles are not offered.
+fn nan_unspecified(ins: Ins, r: Bits) -> bool {
+    let (ty, bitwise) = match &ins {
+        Ins::Unary(op) => (
+            op.result_type(),
+            matches!(
+                op,
+                UnaryOp::F32Neg
+                    | UnaryOp::F32Abs
+                    | UnaryOp::F64Neg
+                    | UnaryOp::F64Abs
+                    | UnaryOp::F32ReinterpretI32
+                    | UnaryOp::F64ReinterpretI64
+            ),
+        ),
+        Ins::Binary(op) => (
+            op.result_type(),
+            matches!(op, BinaryOp::F32Copysign | BinaryOp::F64Copysign),
+        ),
+        _ => return false,
+    };
+    !bitwise
+        && match ty {
+            ValType::F32 => f32::from_bits(r as u32).is_nan(),
+            ValType::F64 => f64::from_bits(r as u64).is_nan(),
+            _ => false,
+        }
 }
 
 /// The counter update closing a loop: the body runs exactly the chosen number of times.

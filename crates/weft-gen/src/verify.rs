@@ -144,8 +144,7 @@ fn marker_offsets(
                 for _ in 0..locals.get_count() {
                     let off = locals.original_position();
                     let (n, t) = locals.read().map_err(|e| e.to_string())?;
-                    v.define_locals(off as u64, n, t)
-                        .map_err(|e| e.to_string())?;
+                    v.define_locals(off, n, t).map_err(|e| e.to_string())?;
                 }
                 let reader = body.get_operators_reader().map_err(|e| e.to_string())?;
                 for (i, op) in reader.into_iter_with_offsets().enumerate() {
@@ -170,7 +169,7 @@ fn marker_offsets(
                         };
                         out.entry((index, off as u32)).or_default().push(mark);
                     }
-                    v.op(off as u64, &op).map_err(|e| e.to_string())?;
+                    v.op(off, &op).map_err(|e| e.to_string())?;
                 }
             }
             wasmparser::ValidPayload::End(_) => break,
