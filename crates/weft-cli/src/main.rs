@@ -10,11 +10,11 @@ use weft_exec::wasi::{self, DirAccess, InputSource, Termination, WasiConfig};
 use weft_exec::{Concrete, Config, ExecError, Linker, Machine, NoObserver};
 use weft_ir::Module;
 
-mod trace_cmd;
+mod gen_cmd;
 mod rr_cmd;
 mod sym_cmd;
 mod taint_cmd;
-mod gen_cmd;
+mod trace_cmd;
 
 #[derive(Parser)]
 #[command(name = "weft", version, about = "Execution reasoning on WebAssembly")]

@@ -21,7 +21,7 @@ impl TypedValue {
     /// The type's name (`i32`, …, `unknown`).
     pub fn type_name(&self) -> &'static str {
         match self.ty {
-            Some(t) => type_name(t),
+            Some(t) => t.name(),
             None => "unknown",
         }
     }
@@ -52,32 +52,23 @@ impl TypedValue {
     }
 }
 
-/// The text name of a value type.
-pub fn type_name(t: ValType) -> &'static str {
-    match t {
-        ValType::I32 => "i32",
-        ValType::I64 => "i64",
-        ValType::F32 => "f32",
-        ValType::F64 => "f64",
-        ValType::V128 => "v128",
-        ValType::FuncRef => "funcref",
-        ValType::ExternRef => "externref",
-    }
-}
-
 /// A value type from its text name.
 pub fn parse_type(s: &str) -> Option<Option<ValType>> {
-    Some(Some(match s {
-        "i32" => ValType::I32,
-        "i64" => ValType::I64,
-        "f32" => ValType::F32,
-        "f64" => ValType::F64,
-        "v128" => ValType::V128,
-        "funcref" => ValType::FuncRef,
-        "externref" => ValType::ExternRef,
-        "unknown" => return Some(None),
-        _ => return None,
-    }))
+    if s == "unknown" {
+        return Some(None);
+    }
+    [
+        ValType::I32,
+        ValType::I64,
+        ValType::F32,
+        ValType::F64,
+        ValType::V128,
+        ValType::FuncRef,
+        ValType::ExternRef,
+    ]
+    .into_iter()
+    .find(|t| t.name() == s)
+    .map(Some)
 }
 
 /// Whether an access reads or writes.
