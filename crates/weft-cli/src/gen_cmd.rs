@@ -6,7 +6,7 @@
 
 use anyhow::{anyhow, bail, Result};
 use clap::{Args, Subcommand};
-use std::io::Write;
+use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -79,26 +79,18 @@ enum GenAction {
     },
 }
 
-fn progress_line(done: u64, total: u64, start: Instant) {
-    let width = 30usize;
-    let filled = if total == 0 {
-        width
-    } else {
-        (done as usize * width) / total as usize
-    };
-    let secs = start.elapsed().as_secs_f64().max(1e-9);
-    let mut err = std::io::stderr();
-    let _ = write!(
-        err,
-        "\r[{}{}] {done}/{total} programs, {:.0}/s ",
-        "#".repeat(filled),
-        "-".repeat(width - filled),
-        done as f64 / secs
-    );
-    if done == total {
-        let _ = writeln!(err);
+/// A progress bar on stderr for `total` programs (drawn only when stderr is a terminal).
+fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
     }
-    let _ = err.flush();
+    let bar = ProgressBar::new(total);
+    if let Ok(style) = ProgressStyle::with_template(
+        "[{elapsed_precise}] {bar:30} {pos}/{len} programs, {per_sec}, eta {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    bar
 }
 
 /// Runs `weft gen`.
@@ -157,14 +149,14 @@ pub fn run(args: GenArgs) -> Result<ExitCode> {
         .build()
         .map_err(|e| anyhow!("cannot start workers: {e}"))?;
     let start = Instant::now();
-    let quiet = args.quiet;
+    let bar = progress_bar(args.count, args.quiet);
     let written = pool.install(|| {
-        weft_gen::dataset::write_dataset(&out, &cfg, args.seed, args.count, &|d, t| {
-            if !quiet {
-                progress_line(d, t, start);
-            }
+        weft_gen::dataset::write_dataset(&out, &cfg, args.seed, args.count, &|done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
         })
     });
+    bar.finish_and_clear();
     let written = written.map_err(|e| anyhow!(e))?;
     println!(
         "{written} samples written to {} ({} requested, {:.1} s)",

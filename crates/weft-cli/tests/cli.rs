@@ -1,31 +1,8 @@
 //! The `weft` binary, driven as a user would.
 
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+mod common;
 
-fn weft() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_weft"))
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn fixture(rel: &str) -> PathBuf {
-    root().join("fixtures").join(rel)
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.stdin(Stdio::null()).output().expect("weft runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::{fixture, run, stderr, stdout, weft, Scratch};
 
 #[test]
 fn run_wasi_command_reproduces_native_output() {
@@ -78,7 +55,7 @@ fn invoke_prints_typed_results_and_fuel() {
 
 #[test]
 fn invoke_prints_floats_exactly() {
-    let dir = tempdir();
+    let dir = Scratch::new("cli");
     let wat = dir.join("f.wat");
     std::fs::write(
         &wat,
@@ -102,7 +79,7 @@ fn fuel_limit_traps() {
 
 #[test]
 fn trap_names_function_and_offset() {
-    let dir = tempdir();
+    let dir = Scratch::new("cli");
     let wat = dir.join("t.wat");
     std::fs::write(
         &wat,
@@ -120,7 +97,7 @@ fn trap_names_function_and_offset() {
 
 #[test]
 fn bad_input_is_a_clear_error() {
-    let dir = tempdir();
+    let dir = Scratch::new("cli");
     let bad = dir.join("bad.wasm");
     std::fs::write(&bad, b"\0asm\x01\0\0\0\x01\x05").unwrap();
     let o = run(weft().arg("validate").arg(&bad));
@@ -148,7 +125,7 @@ fn bad_input_is_a_clear_error() {
 
 #[test]
 fn wast_ends_with_summary_line() {
-    let dir = tempdir();
+    let dir = Scratch::new("cli");
     let script = dir.join("s.wast");
     std::fs::write(
         &script,
@@ -180,32 +157,4 @@ fn print_and_validate() {
         "{text}"
     );
     assert!(text.contains("(;@"), "offsets are printed: {text}");
-}
-
-/// A scratch directory removed when dropped.
-struct TempDir(PathBuf);
-
-impl std::ops::Deref for TempDir {
-    type Target = PathBuf;
-    fn deref(&self) -> &PathBuf {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn tempdir() -> TempDir {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    let d = std::env::temp_dir().join(format!(
-        "weft-cli-test-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    TempDir(d)
 }

@@ -3,41 +3,12 @@
 //! clear errors on bad input.
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::Output;
 
-fn weft() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_weft"))
-}
+mod common;
 
-fn run(cmd: &mut Command) -> Output {
-    cmd.stdin(Stdio::null()).output().expect("weft runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let p = std::env::temp_dir().join(format!("weft-gen-cli-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&p);
-        fs::create_dir_all(&p).unwrap();
-        Scratch(p)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
+use common::{all_output as text, run, weft, Scratch};
 
 fn gen(task: &str, n: u32, jobs: u32, out: &Path) -> Output {
     run(weft()
@@ -71,7 +42,7 @@ fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
 #[test]
 fn same_seed_same_bytes_for_every_jobs_and_resume() {
     let s = Scratch::new("det");
-    let (a, b, c) = (s.0.join("a"), s.0.join("b"), s.0.join("c"));
+    let (a, b, c) = (s.join("a"), s.join("b"), s.join("c"));
     let o = gen("stack", 40, 1, &a);
     assert!(o.status.success(), "{}", text(&o));
     let o = gen("stack", 40, 2, &b);
@@ -108,7 +79,7 @@ fn same_seed_same_bytes_for_every_jobs_and_resume() {
 fn verify_accepts_generated_and_reports_wrong_answers() {
     let s = Scratch::new("verify");
     for task in ["result", "stack", "flags", "memory", "trace-length"] {
-        let d = s.0.join(task);
+        let d = s.join(task);
         let o = gen(task, 15, 2, &d);
         assert!(o.status.success(), "{}", text(&o));
         let o = run(weft().args(["gen", "verify"]).arg(&d));
@@ -120,7 +91,7 @@ fn verify_accepts_generated_and_reports_wrong_answers() {
         );
     }
     // Tamper with one answer and with one fuel figure.
-    let d = s.0.join("result");
+    let d = s.join("result");
     let jsonl = d.join("dataset.jsonl");
     let t = fs::read_to_string(&jsonl).unwrap();
     let mut lines: Vec<String> = t.lines().map(String::from).collect();
@@ -152,9 +123,9 @@ fn verify_accepts_generated_and_reports_wrong_answers() {
 fn wasmweaver_round_trip_and_wrong_meta() {
     let s = Scratch::new("ww");
     for task in ["result", "stack", "flags"] {
-        let d = s.0.join(task);
-        let ww = s.0.join(format!("{task}-ww"));
-        let back = s.0.join(format!("{task}-back"));
+        let d = s.join(task);
+        let ww = s.join(format!("{task}-ww"));
+        let back = s.join(format!("{task}-back"));
         assert!(gen(task, 10, 2, &d).status.success());
         let o = run(weft().args(["gen", "export-wasmweaver"]).arg(&d).arg(&ww));
         assert!(o.status.success(), "{}", text(&o));
@@ -172,7 +143,7 @@ fn wasmweaver_round_trip_and_wrong_meta() {
         assert!(text(&o).contains("10 samples checked, 0 answers wrong"));
     }
     // A WasmWeaver-style wrong answer (a loop body run once too often) is reported.
-    let ww = s.0.join("handmade");
+    let ww = s.join("handmade");
     fs::create_dir_all(&ww).unwrap();
     fs::write(
         ww.join("p.wat"),
@@ -198,15 +169,15 @@ fn bad_input_is_named() {
     let s = Scratch::new("bad");
     let o = run(weft()
         .args(["gen", "--fuel", "300..100", "-o"])
-        .arg(s.0.join("x")));
+        .arg(s.join("x")));
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("--fuel `300..100`"), "{}", text(&o));
     let o = run(weft()
         .args(["gen", "--task", "sorting", "-o"])
-        .arg(s.0.join("x")));
+        .arg(s.join("x")));
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("unknown task `sorting`"), "{}", text(&o));
-    let o = run(weft().args(["gen", "verify"]).arg(s.0.join("missing")));
+    let o = run(weft().args(["gen", "verify"]).arg(s.join("missing")));
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("missing"), "{}", text(&o));
 }

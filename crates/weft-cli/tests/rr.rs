@@ -1,31 +1,15 @@
 //! `weft record`, `weft replay` and `weft fuzz`, driven as a user would.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
-fn weft() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_weft"))
-}
+mod common;
 
+use common::{run, text, weft, Scratch};
+
+/// A module of `fixtures/rr/wasm`.
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures/rr/wasm")
-        .join(name)
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("weft-rr-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.stdin(Stdio::null()).output().expect("weft runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    common::fixture("rr/wasm").join(name)
 }
 
 fn record(dir: &Path, args: &[&str]) -> (PathBuf, Output) {
@@ -42,7 +26,7 @@ fn record(dir: &Path, args: &[&str]) -> (PathBuf, Output) {
 
 #[test]
 fn record_passes_stdio_through_and_replay_reproduces_it() {
-    let dir = scratch("replay");
+    let dir = Scratch::new("rr-replay");
     let (trace, rec) = record(&dir, &["one", "two"]);
     assert_eq!(rec.status.code(), Some(0), "{}", text(&rec.stderr));
     let out = text(&rec.stdout);
@@ -77,12 +61,11 @@ fn record_passes_stdio_through_and_replay_reproduces_it() {
         .arg(&trace));
     assert_eq!(rep.status.code(), Some(3), "{}", text(&rep.stderr));
     assert_eq!(rep.stdout, rec.stdout);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn divergence_and_bad_traces_are_reported() {
-    let dir = scratch("diverge");
+    let dir = Scratch::new("rr-diverge");
     let (trace, rec) = record(&dir, &[]);
     assert!(rec.status.success());
     let original = std::fs::read_to_string(&trace).unwrap();
@@ -122,12 +105,11 @@ fn divergence_and_bad_traces_are_reported() {
     let o = run(weft().arg("replay").arg(fixture("demo.O2.wasm")).arg(&bad));
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("truncated"), "{}", text(&o.stderr));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn emitted_standalone_module_runs_in_another_runtime() {
-    let dir = scratch("emit");
+    let dir = Scratch::new("rr-emit");
     let (trace, rec) = record(&dir, &["x"]);
     assert!(rec.status.success());
     let out = dir.join("standalone.wasm");
@@ -141,12 +123,11 @@ fn emitted_standalone_module_runs_in_another_runtime() {
     // weft's own interpreter runs it with no host at all.
     let o = run(weft().arg("run").arg(&out));
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn fuzz_keeps_failing_runs_that_replay_reproduces() {
-    let dir = scratch("fuzz");
+    let dir = Scratch::new("rr-fuzz");
     let o = run(weft()
         .args(["fuzz", "-n", "300", "--seed", "7", "-o"])
         .arg(&dir)
@@ -172,12 +153,11 @@ fn fuzz_keeps_failing_runs_that_replay_reproduces() {
             text(&r.stderr)
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn component_record_replay_and_fuzz_from_the_command_line() {
-    let dir = scratch("component");
+    let dir = Scratch::new("rr-component");
     let wat =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/rr/components/shapes.wat");
     let trace = dir.join("c.jsonl");
@@ -210,5 +190,4 @@ fn component_record_replay_and_fuzz_from_the_command_line() {
         "{}",
         text(&o.stdout)
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

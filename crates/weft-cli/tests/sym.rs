@@ -1,28 +1,14 @@
 //! `weft sym`, driven as a user would: findings, exit codes, JSON, replayed inputs.
 
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
 
-fn weft() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_weft"))
-}
+mod common;
 
+use common::{run, stderr, stdout, weft};
+
+/// A file of `fixtures/sym`.
 fn fixture(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures/sym")
-        .join(rel)
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.stdin(Stdio::null()).output().expect("weft runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    common::fixture("sym").join(rel)
 }
 
 /// The value printed for input `name` (`    name = value`).

@@ -1,29 +1,20 @@
 //! `weft taint`, driven as a user would.
 
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
+mod common;
+
+use common::{run, stderr, stdout, weft};
+
+/// A file of `fixtures/taint`.
 fn fixture(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures/taint")
-        .join(rel)
+    common::fixture("taint").join(rel)
 }
 
+/// Runs `weft taint ARGS`.
 fn taint(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_weft"))
-        .arg("taint")
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("weft runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    run(weft().arg("taint").args(args))
 }
 
 fn flows_wasm() -> String {

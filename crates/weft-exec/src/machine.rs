@@ -270,11 +270,35 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                 Err(ExecError::Suspended)
             }
             Err((e, _)) => {
+                self.refund_continuations(p.entry_depth);
                 self.frames.truncate(p.entry_depth);
                 self.view_frames.truncate(p.entry_depth);
                 Err(e)
             }
         }
+    }
+
+    /// A run unwinding past calls gives back the fuel charged in advance for the code after
+    /// each call it abandons (see `LoweredFunc::call_continuations`), so fuel consumed stays
+    /// what wasmtime reports when the host exits from deep inside a program.
+    fn refund_continuations(&mut self, entry_depth: usize) {
+        if !self.metering {
+            return;
+        }
+        let mut refund = 0u64;
+        for f in self.frames.get(entry_depth..).unwrap_or_default() {
+            if let Some(FuncInst {
+                kind: FuncKind::Wasm { code, .. },
+                ..
+            }) = self.store.funcs.get(f.func as usize)
+            {
+                let table = &code.call_continuations;
+                if let Ok(i) = table.binary_search_by_key(&f.pc, |&(pc, _)| pc) {
+                    refund += table[i].1 as u64;
+                }
+            }
+        }
+        self.fuel_left = self.fuel_left.saturating_add(refund).min(self.fuel_base);
     }
 
     fn trap_here(&mut self, f: Fault, at: Option<(&LoweredFunc, usize)>) -> ExecError {

@@ -65,8 +65,15 @@ fn err<T>(msg: impl Into<String>) -> Result<T, GenError> {
 #[derive(Clone, Debug, PartialEq)]
 enum Kind {
     Block,
-    If { in_else: bool },
-    Loop { counter: u32 },
+    If {
+        in_else: bool,
+    },
+    /// A counted loop: its counter and its accumulator (an `i64` local only the loop's
+    /// body-end fold writes).
+    Loop {
+        counter: u32,
+        acc: u32,
+    },
     Body,
 }
 
@@ -494,7 +501,7 @@ impl<'s> Generator<'s> {
                     k(&mut c, l - 1);
                 }
                 Kind::Body => c.push(Ins::End),
-                Kind::Loop { counter } => {
+                Kind::Loop { counter, .. } => {
                     c.extend(loop_tail(counter));
                     c.push(Ins::End);
                     k(&mut c, l - 1);
@@ -600,23 +607,8 @@ impl<'s> Generator<'s> {
             self.apply(&mut fg, &Action::Flag)?;
         }
         let r = fg.results.clone();
-        if !r.is_empty() {
-            // Results that depend on what the loops computed.
-            let lw: Vec<u32> = fg.loop_written.iter().rev().take(6).copied().collect();
-            for l in lw {
-                let snap = self.snapshot(&fg);
-                if l >= LOOP_GLOBAL {
-                    self.pure(&mut fg, Ins::GlobalGet(l - LOOP_GLOBAL))?;
-                } else {
-                    self.pure(&mut fg, Ins::LocalGet(l))?;
-                }
-                let fuel_now = fg.fuel.iter().copied().max().unwrap_or(0);
-                if fuel_now + self.reserve_fuel(&fg) > fg.fuel_max {
-                    self.restore(&mut fg, snap);
-                }
-            }
-        }
         self.fix(&mut fg, &r)?;
+        self.mix_loops_into_result(&mut fg)?;
         if fg.entry {
             // wasmtime checks fuel at function entries and loop headers and traps when none is
             // left there, so a run completes within exactly its fuel only if some fuel is
@@ -650,7 +642,10 @@ impl<'s> Generator<'s> {
         let v = fg.states.len().max(1) as u64;
         let mut need = fg.results.len() as u64 + 2;
         for c in &fg.ctrl {
-            need += (c.results.len() as u64 + 6) * c.visits.max(fg.states.len()).max(1) as u64;
+            // A loop body's end folds its values into the accumulator in every iteration.
+            let fold = if c.kind == Kind::Body { 8 } else { 0 };
+            need +=
+                (c.results.len() as u64 + 6 + fold) * c.visits.max(fg.states.len()).max(1) as u64;
         }
         need + (fg.types.len() as u64) * v * 2
     }
@@ -929,8 +924,10 @@ impl<'s> Generator<'s> {
                 }
             }
         }
-        // Branches.
+        // Branches. Directly in a loop body an unconditional branch would end the body before
+        // its accumulation (or leave the loop in its first iteration): only `br_if` there.
         let n = fg.ctrl.len();
+        let in_body = fg.ctrl.last().is_some_and(|c| c.kind == Kind::Body);
         let mut empty_targets = Vec::new();
         for level in (0..n).rev() {
             let d = (n - 1 - level) as u32;
@@ -938,7 +935,7 @@ impl<'s> Generator<'s> {
                 if l.is_empty() {
                     empty_targets.push(d);
                 }
-                if self.args_match(fg, &l, 0) && n > 0 {
+                if self.args_match(fg, &l, 0) && n > 0 && !in_body {
                     acts.push(Action::Br(d));
                 }
                 if top(0) == Some(ValType::I32) && self.args_match(fg, &l, 1) {
@@ -946,7 +943,7 @@ impl<'s> Generator<'s> {
                 }
             }
         }
-        if top(0) == Some(ValType::I32) && !empty_targets.is_empty() && n > 0 {
+        if top(0) == Some(ValType::I32) && !empty_targets.is_empty() && n > 0 && !in_body {
             let k = self.rng.range(1, 3) as usize;
             let ts: Vec<u32> = (0..k).map(|_| *self.rng.pick(&empty_targets)).collect();
             let d = *self.rng.pick(&empty_targets);
@@ -1331,13 +1328,16 @@ impl<'s> Generator<'s> {
                 let counter = (fg.params.len() + fg.locals.len()) as u32;
                 fg.locals.push(ValType::I32);
                 fg.readonly.push(counter);
+                let acc = counter + 1;
+                fg.locals.push(ValType::I64);
+                fg.readonly.push(acc);
                 let pre = vec![
                     Ins::Const(Val::I32(*k as i32)),
                     Ins::LocalSet(counter),
                     Ins::Loop,
                     Ins::Block(BlockTy::Empty),
                 ];
-                self.open(fg, Kind::Loop { counter }, vec![]);
+                self.open(fg, Kind::Loop { counter, acc }, vec![]);
                 self.open(fg, Kind::Body, vec![]);
                 let ok = self.probed(fg, snap, pre)?;
                 if ok {
@@ -1438,34 +1438,132 @@ impl<'s> Generator<'s> {
         Ok(())
     }
 
-    /// At the end of a loop body: folds the body's values into a local together with the
-    /// local's previous value (`local = local op value`), so the iteration count shows in the
-    /// local. Withdrawn (values dropped instead) if the engine finds a trap or the budget
-    /// exceeded.
+    /// At the end of a loop body: folds the body's values and the loop counter into the
+    /// loop's accumulator (`acc = acc ^ (values + counter)`), so the iteration count shows in
+    /// it: the counter differs in every iteration, so the folded value is rarely neutral, and
+    /// no other code writes the accumulator. Withdrawn (values dropped instead) if the engine
+    /// finds a trap or the budget exceeded.
     fn accumulate(&mut self, fg: &mut FuncGen) -> Result<(), GenError> {
         let snap = self.snapshot(fg);
         let height = fg.ctrl.last().map_or(0, |c| c.height);
+        let Some((counter, acc)) =
+            fg.ctrl
+                .len()
+                .checked_sub(2)
+                .and_then(|i| match fg.ctrl[i].kind {
+                    Kind::Loop { counter, acc } => Some((counter, acc)),
+                    _ => None,
+                })
+        else {
+            return Ok(());
+        };
+        self.pure(fg, Ins::LocalGet(counter))?;
         while fg.types.len() - height >= 2 {
             let t = fg.types[fg.types.len() - 2];
             let top = fg.types[fg.types.len() - 1];
             self.convert(fg, top, t)?;
             self.combine(fg, t)?;
         }
-        let nloc = (fg.params.len() + fg.locals.len()) as u32;
-        let writable: Vec<u32> = (0..nloc).filter(|l| !fg.readonly.contains(l)).collect();
-        if writable.is_empty() {
+        let top = fg.types[fg.types.len() - 1];
+        self.convert(fg, top, ValType::I64)?;
+        self.pure(fg, Ins::LocalGet(acc))?;
+        self.combine(fg, ValType::I64)?;
+        let fuel_now = fg.fuel.iter().copied().max().unwrap_or(0);
+        // The reserve still counts this body's fold, which is now paid.
+        let body_visits = fg.ctrl.last().map_or(0, |c| c.visits.max(fg.states.len()));
+        let reserve = self
+            .reserve_fuel(fg)
+            .saturating_sub(8 * body_visits.max(1) as u64);
+        if fuel_now + reserve > fg.fuel_max || !self.apply(fg, &Action::LocalSet(acc))? {
+            self.restore(fg, snap);
+        }
+        Ok(())
+    }
+
+    /// At the end of a function with results: folds the values its loops computed (their
+    /// accumulators and the locals and globals written inside loops) into one `i64` and mixes
+    /// that into the last result, so the loops' iteration counts show in the answer. Integer
+    /// results take it by addition; finite float results by flipping low mantissa bits (exact
+    /// in every engine, unlike float arithmetic). Withdrawn if it would exceed the budget.
+    fn mix_loops_into_result(&mut self, fg: &mut FuncGen) -> Result<(), GenError> {
+        // Every loop accumulator (the read-only `i64` locals written in loops), then the
+        // latest other locals and globals written in loops.
+        let is_acc = |l: &u32| fg.readonly.contains(l) && Self::local_type(fg, *l) == ValType::I64;
+        let written: Vec<u32> = fg
+            .loop_written
+            .iter()
+            .filter(|l| is_acc(l))
+            .chain(fg.loop_written.iter().rev().filter(|l| !is_acc(l)).take(4))
+            .copied()
+            .collect();
+        let Some(&last) = fg.results.last() else {
+            return Ok(());
+        };
+        if written.is_empty() {
             return Ok(());
         }
-        let l = *self.rng.pick(&writable);
-        let lt = Self::local_type(fg, l);
-        let top = fg.types[fg.types.len() - 1];
-        self.convert(fg, top, lt)?;
-        self.pure(fg, Ins::LocalGet(l))?;
-        self.combine(fg, lt)?;
+        let snap = self.snapshot(fg);
+        let finite = fg.states.iter().all(|s| {
+            let bits = s.stack.last().copied().unwrap_or_default();
+            match last {
+                ValType::F32 => f32::from_bits(bits as u32).is_finite(),
+                ValType::F64 => f64::from_bits(bits as u64).is_finite(),
+                _ => true,
+            }
+        });
+        let float = matches!(last, ValType::F32 | ValType::F64);
+        // A float result moves to a fresh local while the digest is computed.
+        let scratch = (fg.params.len() + fg.locals.len()) as u32;
+        if float && finite {
+            fg.locals.push(last);
+            for s in fg.states.iter_mut() {
+                s.locals.push(0);
+            }
+            self.pure(fg, Ins::LocalSet(scratch))?;
+        }
+        for (i, &l) in written.iter().enumerate() {
+            let t = if l >= LOOP_GLOBAL {
+                self.pure(fg, Ins::GlobalGet(l - LOOP_GLOBAL))?;
+                self.program.globals[(l - LOOP_GLOBAL) as usize].ty()
+            } else {
+                self.pure(fg, Ins::LocalGet(l))?;
+                Self::local_type(fg, l)
+            };
+            self.convert(fg, t, ValType::I64)?;
+            if i > 0 {
+                self.combine(fg, ValType::I64)?;
+            }
+        }
+        match last {
+            ValType::I64 => self.pure(fg, Ins::Binary(BinaryOp::I64Add))?,
+            ValType::I32 => {
+                self.pure(fg, Ins::Unary(UnaryOp::I32WrapI64))?;
+                self.pure(fg, Ins::Binary(BinaryOp::I32Add))?;
+            }
+            ValType::F32 if finite => {
+                self.pure(fg, Ins::Unary(UnaryOp::I32WrapI64))?;
+                self.pure(fg, Ins::Const(Val::I32(0xFFFF)))?;
+                self.pure(fg, Ins::Binary(BinaryOp::I32And))?;
+                self.pure(fg, Ins::LocalGet(scratch))?;
+                self.pure(fg, Ins::Unary(UnaryOp::I32ReinterpretF32))?;
+                self.pure(fg, Ins::Binary(BinaryOp::I32Xor))?;
+                self.pure(fg, Ins::Unary(UnaryOp::F32ReinterpretI32))?;
+            }
+            ValType::F64 if finite => {
+                self.pure(fg, Ins::Const(Val::I64(0xFFFF_FFFF)))?;
+                self.pure(fg, Ins::Binary(BinaryOp::I64And))?;
+                self.pure(fg, Ins::LocalGet(scratch))?;
+                self.pure(fg, Ins::Unary(UnaryOp::I64ReinterpretF64))?;
+                self.pure(fg, Ins::Binary(BinaryOp::I64Xor))?;
+                self.pure(fg, Ins::Unary(UnaryOp::F64ReinterpretI64))?;
+            }
+            _ => {
+                self.convert(fg, ValType::I64, last)?;
+                self.combine(fg, last)?;
+            }
+        }
         let fuel_now = fg.fuel.iter().copied().max().unwrap_or(0);
-        if fuel_now + self.reserve_fuel(fg) > fg.fuel_max
-            || !self.apply(fg, &Action::LocalSet(l))?
-        {
+        if fuel_now + self.reserve_fuel(fg) > fg.fuel_max {
             self.restore(fg, snap);
         }
         Ok(())
@@ -1525,7 +1623,7 @@ impl<'s> Generator<'s> {
             self.apply(fg, &Action::Else)?;
         }
         let c = fg.ctrl.last().cloned().expect("a construct to close");
-        if c.kind == Kind::Body && fg.types.len() > c.height {
+        if c.kind == Kind::Body {
             self.accumulate(fg)?;
         }
         self.fix(fg, &c.results)?;
@@ -1534,7 +1632,7 @@ impl<'s> Generator<'s> {
         fg.ctrl.pop();
         if let Kind::Body = c.kind {
             if let Some(Ctrl {
-                kind: Kind::Loop { counter },
+                kind: Kind::Loop { counter, .. },
                 ..
             }) = fg.ctrl.pop()
             {
@@ -1575,7 +1673,7 @@ impl<'s> Generator<'s> {
             fg.ctrl.pop();
             if let Kind::Body = c.kind {
                 if let Some(Ctrl {
-                    kind: Kind::Loop { counter },
+                    kind: Kind::Loop { counter, .. },
                     ..
                 }) = fg.ctrl.pop()
                 {

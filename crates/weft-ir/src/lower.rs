@@ -60,6 +60,11 @@ pub struct LoweredFunc {
     pub v128_consts: Vec<u128>,
     /// Lane patterns referenced by `Instr::I8x16Shuffle`.
     pub shuffles: Vec<[u8; 16]>,
+    /// Fast mode with fuel: calls to functions defined in the module do not end a fuel
+    /// block, so the code after such a call is charged before the call. Each entry is
+    /// (return pc, fuel charged in advance for the code from there to the block's end),
+    /// sorted by pc: a run that unwinds through the call refunds it.
+    pub call_continuations: Vec<(u32, u32)>,
     /// Number of parameters.
     pub num_params: u32,
     /// Number of results.
@@ -129,6 +134,10 @@ struct Lowerer {
     ctl: Vec<Ctl>,
     reachable: bool,
     fuel_block: Option<usize>,
+    /// Calls in the open fuel block that did not end it: (return pc, block cost so far).
+    open_calls: Vec<(u32, u32)>,
+    /// Finished entries of [`LoweredFunc::call_continuations`].
+    call_continuations: Vec<(u32, u32)>,
     /// First instruction index that no branch can land inside: fusion never reaches below it.
     boundary: usize,
     /// `local.get`s in the current block whose value still sits untouched on the stack:
@@ -164,14 +173,49 @@ impl Lowerer {
         }
     }
 
+    /// Fuel charged so far to the open fuel block.
+    fn block_cost(&self) -> u32 {
+        match self.fuel_block.map(|at| &self.code[at]) {
+            Some(Instr::ConsumeFuel(n)) => *n,
+            _ => 0,
+        }
+    }
+
+    /// Closes the open fuel block: each call inside it learns how much of the block's
+    /// charge belongs to the code after it.
+    fn close_fuel_block(&mut self) {
+        let total = self.block_cost();
+        for (ret, before) in std::mem::take(&mut self.open_calls) {
+            if total > before {
+                self.call_continuations.push((ret, total - before));
+            }
+        }
+    }
+
     /// Starts a new basic block: later operators are charged to a fresh fuel instruction.
     fn start_block(&mut self) {
         if self.mode.fuel && !self.mode.exact {
+            self.close_fuel_block();
             let at = self.emit(Instr::ConsumeFuel(0));
             self.fuel_block = Some(at);
         }
         self.boundary = self.code.len();
         self.pending_gets.clear();
+    }
+
+    /// After a call: a call to a function defined in this module always comes back here
+    /// unless the whole run unwinds, so the code after it stays in the same fuel block
+    /// (one charge fewer per call; an unwinding run refunds the advance). Calls that may
+    /// reach the host end the block, so fuel is exact when the host exits the program.
+    fn after_call(&mut self, to_defined: bool) {
+        if to_defined && self.mode.fuel && !self.mode.exact && self.fuel_block.is_some() {
+            let cost = self.block_cost();
+            self.open_calls.push((self.pc(), cost));
+            self.boundary = self.code.len();
+            self.pending_gets.clear();
+        } else {
+            self.start_block();
+        }
     }
 
     /// Bookkeeping after each operator: forget pending `local.get`s whose slot was popped
@@ -329,6 +373,8 @@ pub(crate) fn lower_function(
         }],
         reachable: true,
         fuel_block: None,
+        open_calls: Vec::new(),
+        call_continuations: Vec::new(),
         boundary: 0,
         pending_gets: Vec::new(),
         height_before: 0,
@@ -450,6 +496,7 @@ pub(crate) fn lower_function(
                 if frame.kind == CtlKind::Func {
                     let pc = l.pc();
                     l.emit(Instr::Return);
+                    l.close_fuel_block();
                     for f in frame.fixups {
                         l.patch(f, pc);
                     }
@@ -545,7 +592,7 @@ pub(crate) fn lower_function(
             Operator::Call { function_index } => {
                 l.charge(0);
                 l.emit(Instr::Call(function_index));
-                l.start_block();
+                l.after_call(function_index >= module.num_imported_funcs);
             }
             Operator::CallIndirect {
                 type_index,
@@ -556,7 +603,7 @@ pub(crate) fn lower_function(
                     ty: type_index,
                     table: table_index,
                 });
-                l.start_block();
+                l.after_call(false);
             }
             other => {
                 l.charge(0);
@@ -663,6 +710,7 @@ pub(crate) fn lower_function(
         br_tables: l.br_tables,
         v128_consts: l.v128_consts,
         shuffles: l.shuffles,
+        call_continuations: l.call_continuations,
         num_params,
         num_results: ty.results.len() as u32,
         local_types,

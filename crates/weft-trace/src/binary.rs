@@ -94,6 +94,10 @@ fn put_access(buf: &mut Vec<u8>, kind: Access) {
     });
 }
 
+/// Encoded rows are handed to the output in chunks of at least this many bytes: as large as
+/// the 1 MiB `BufWriter` of trace files, which then writes them through without copying.
+const FLUSH_AT: usize = 1 << 20;
+
 /// Writes a binary trace to any writer, row by row; memory use does not grow with the trace.
 pub struct BinaryWriter<W: Write> {
     out: W,
@@ -114,7 +118,7 @@ impl<W: Write> BinaryWriter<W> {
         out.write_all(&json)?;
         Ok(BinaryWriter {
             out,
-            buf: Vec::with_capacity(1 << 16),
+            buf: Vec::with_capacity(FLUSH_AT + (1 << 12)),
             next_step: 0,
             fuel: 0,
             frames: Vec::new(),
@@ -132,7 +136,7 @@ impl<W: Write> RowSink for BinaryWriter<W> {
     #[inline]
     fn row(&mut self, row: &Row) -> std::io::Result<()> {
         let b = &mut self.buf;
-        if self.with_frames && row.frames != self.frames {
+        if self.with_frames && !row.frames_unchanged && row.frames != self.frames {
             let common = row
                 .frames
                 .iter()
@@ -199,7 +203,7 @@ impl<W: Write> RowSink for BinaryWriter<W> {
         }
         self.next_step = row.step + 1;
         self.fuel = row.fuel;
-        if b.len() >= 1 << 16 {
+        if b.len() >= FLUSH_AT {
             self.out.write_all(b)?;
             b.clear();
         }
@@ -215,6 +219,10 @@ impl<W: Write> RowSink for BinaryWriter<W> {
         self.out.write_all(&self.buf)?;
         self.buf.clear();
         self.out.flush()
+    }
+
+    fn needs_op_text(&self) -> bool {
+        false
     }
 }
 

@@ -171,6 +171,9 @@ pub struct Row {
     pub locals: Vec<TypedValue>,
     /// Frames below the current one, outermost first: (function, return offset).
     pub frames: Vec<(u32, u32)>,
+    /// True when the producer knows `frames` equals the previous row's that reached the same
+    /// sink (delta encoders may then skip comparing them); false when unknown.
+    pub frames_unchanged: bool,
     /// Loads and stores.
     pub mem: Vec<MemAccess>,
     /// Bulk and host byte runs.
@@ -189,11 +192,11 @@ impl Row {
         self.op.split(' ').next().unwrap_or("")
     }
 
-    /// Empties the row for reuse, keeping its allocations.
+    /// Empties the row for reuse, keeping its allocations. `frames` stays: the tracer
+    /// replaces it only when a call or return changed the call stack.
     pub(crate) fn clear(&mut self) {
         self.stack.clear();
         self.locals.clear();
-        self.frames.clear();
         self.mem.clear();
         self.bytes.clear();
         self.globals.clear();

@@ -25,6 +25,11 @@ pub trait RowSink {
     fn row(&mut self, row: &Row) -> std::io::Result<()>;
     /// Ends the trace.
     fn finish(&mut self, summary: &Summary) -> std::io::Result<()>;
+    /// Whether rows must carry the operator's text in [`Row::op`]. A sink that writes only
+    /// [`Row::mnemonic_id`] says no, and the tracer skips copying a string per row.
+    fn needs_op_text(&self) -> bool {
+        true
+    }
 }
 
 impl<S: RowSink + ?Sized> RowSink for Box<S> {
@@ -33,6 +38,9 @@ impl<S: RowSink + ?Sized> RowSink for Box<S> {
     }
     fn finish(&mut self, summary: &Summary) -> std::io::Result<()> {
         (**self).finish(summary)
+    }
+    fn needs_op_text(&self) -> bool {
+        (**self).needs_op_text()
     }
 }
 
@@ -50,5 +58,8 @@ impl RowSink for CountingSink {
     }
     fn finish(&mut self, _summary: &Summary) -> std::io::Result<()> {
         Ok(())
+    }
+    fn needs_op_text(&self) -> bool {
+        false
     }
 }

@@ -16,8 +16,14 @@ use weft_ir::Instr;
 pub struct Tracer<S: RowSink> {
     info: Arc<ModuleInfo>,
     options: TraceOptions,
-    /// Whether rows carry operator text (with immediates) or only the mnemonic index.
+    /// Whether rows carry operator text (with immediates) or only the mnemonic.
     with_text: bool,
+    /// Whether the sink reads operator text at all (else rows carry only the mnemonic index).
+    op_text: bool,
+    /// A call or return changed the call stack since `row.frames` was last copied.
+    frames_dirty: bool,
+    /// `row.frames` was refreshed and no row since has reached the sink.
+    frames_unsent: bool,
     sink: S,
     row: Row,
     /// The row under construction is inside the window and may be written.
@@ -39,6 +45,9 @@ impl<S: RowSink> Tracer<S> {
             info,
             options,
             with_text,
+            op_text: sink.needs_op_text(),
+            frames_dirty: true,
+            frames_unsent: true,
             sink,
             row: Row::default(),
             pending: false,
@@ -81,7 +90,10 @@ impl<S: RowSink> Tracer<S> {
         };
         if keep && self.error.is_none() {
             match self.sink.row(&self.row) {
-                Ok(()) => self.rows += 1,
+                Ok(()) => {
+                    self.rows += 1;
+                    self.frames_unsent = false;
+                }
                 Err(e) => self.error = Some(e),
             }
         }
@@ -141,11 +153,13 @@ impl<S: RowSink> Observer<Concrete> for Tracer<S> {
         if let Some(si) = step_info {
             let op = &info.ops[si.op as usize];
             row.mnemonic_id = op.mnemonic;
-            row.op.clear();
-            if self.with_text {
-                row.op.push_str(&op.text);
-            } else {
-                row.op.push_str(&info.mnemonics[op.mnemonic as usize]);
+            if self.op_text {
+                row.op.clear();
+                if self.with_text {
+                    row.op.push_str(&op.text);
+                } else {
+                    row.op.push_str(&info.mnemonics[op.mnemonic as usize]);
+                }
             }
         }
         let keep = self.options.stack.keep(view.stack.len());
@@ -179,7 +193,13 @@ impl<S: RowSink> Observer<Concrete> for Tracer<S> {
                 );
         }
         if self.options.frames {
-            row.frames.extend_from_slice(view.frames);
+            if self.frames_dirty {
+                row.frames.clear();
+                row.frames.extend_from_slice(view.frames);
+                self.frames_dirty = false;
+                self.frames_unsent = true;
+            }
+            row.frames_unchanged = !self.frames_unsent;
         }
     }
 
@@ -270,6 +290,7 @@ impl<S: RowSink> Observer<Concrete> for Tracer<S> {
 
     #[inline]
     fn on_call(&mut self, _instance: u32, func: u32) {
+        self.frames_dirty = true;
         if self.pending {
             self.row.call = Some(func);
         }
@@ -277,8 +298,15 @@ impl<S: RowSink> Observer<Concrete> for Tracer<S> {
 
     #[inline]
     fn on_return(&mut self, _instance: u32, _func: u32) {
+        self.frames_dirty = true;
         if self.pending {
             self.row.ret = true;
         }
+    }
+
+    #[inline]
+    fn on_trap(&mut self, _trap: &weft_exec::Trap) {
+        // The machine drops the frames of a trapped call without returns.
+        self.frames_dirty = true;
     }
 }

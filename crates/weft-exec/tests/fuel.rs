@@ -1,0 +1,139 @@
+//! Fuel consumed by the fast interpreter (fuel charged per basic block) equals the exact
+//! interpreter's (charged per instruction, wasmtime's model checked by the differential
+//! tests), also when a run ends inside nested calls: by returning, by a host exit and by a
+//! trap in a callee.
+
+use std::sync::Arc;
+
+use weft_core::{FuncType, Val, ValType};
+use weft_exec::concrete::bits_val;
+use weft_exec::{
+    Concrete, Config, ExecError, Extern, HostError, HostFunc, Linker, Machine, NoObserver,
+    Observer, StepView,
+};
+use weft_ir::Module;
+
+/// `run(n, exit_at)` recurses `n` deep through two defined functions; every call site is
+/// followed by arithmetic (charged in advance by the fast interpreter). At depth `exit_at`
+/// it calls the host `exit`, which ends the program.
+const PROGRAM: &str = r#"
+(module
+  (import "env" "exit" (func $exit (param i32)))
+  (global $acc (mut i32) (i32.const 0))
+  (func $down (export "run") (param $n i32) (param $exit_at i32) (result i32)
+    (if (i32.eq (local.get $n) (local.get $exit_at))
+      (then (call $exit (local.get $n))))
+    (if (i32.eqz (local.get $n)) (then (return (i32.const 7))))
+    (call $side (i32.sub (local.get $n) (i32.const 1)) (local.get $exit_at))
+    (i32.mul (i32.const 3))
+    (i32.add (local.get $n))
+    (i32.xor (i32.const 0x55))
+    (global.set $acc (i32.add (global.get $acc) (i32.const 1)))
+    (call $side (i32.const 0) (i32.const -1))
+    (i32.add))
+  (func $side (param $n i32) (param $exit_at i32) (result i32)
+    (call $down (local.get $n) (local.get $exit_at))
+    (i32.rotl (i32.const 5))
+    (i32.sub (i32.const 11))
+    (i32.div_u (i32.const 2)))
+)
+"#;
+
+/// Steps every instruction, which makes the machine run exact-mode code.
+#[derive(Default)]
+struct Stepper;
+
+impl Observer<Concrete> for Stepper {
+    fn before_step(&mut self, _view: &StepView<'_, Concrete>) {}
+}
+
+fn linker_with_exit<O: Observer<Concrete>>(machine: &mut Machine<Concrete, O>) -> Linker {
+    let exit = HostFunc::new(
+        FuncType {
+            params: vec![ValType::I32],
+            results: vec![],
+        },
+        |_ctx, args| match bits_val(args[0], ValType::I32) {
+            Val::I32(code) => Err(HostError::Exit(code)),
+            other => Err(HostError::Trap(format!("exit takes an i32, got {other:?}"))),
+        },
+    );
+    let addr = machine.add_host_func(exit);
+    let mut linker = Linker::new();
+    linker.define("env", "exit", Extern::Func(addr));
+    linker
+}
+
+/// Runs `run(n, exit_at)` with fuel metering and returns its outcome and the fuel consumed.
+fn run<O: Observer<Concrete>>(
+    observer: O,
+    n: i32,
+    exit_at: i32,
+    fuel: Option<u64>,
+) -> (Result<Vec<Val>, ExecError>, u64) {
+    let module = Arc::new(Module::from_bytes_or_text(PROGRAM.as_bytes()).expect("valid module"));
+    let mut machine = Machine::new(
+        Concrete,
+        observer,
+        Config {
+            fuel: true,
+            ..Config::default()
+        },
+    );
+    let linker = linker_with_exit(&mut machine);
+    let instance = machine.instantiate(module, &linker).expect("instantiates");
+    machine.set_fuel(fuel).expect("metering is on");
+    let before = machine.fuel_consumed();
+    let out = machine.invoke(instance, "run", &[Val::I32(n), Val::I32(exit_at)]);
+    (out, machine.fuel_consumed() - before)
+}
+
+#[test]
+fn completed_run_consumes_the_same_fuel() {
+    for n in [0, 1, 2, 5, 9] {
+        let (fast, fast_fuel) = run(NoObserver, n, -1, None);
+        let (exact, exact_fuel) = run(Stepper, n, -1, None);
+        assert_eq!(fast.as_ref().ok(), exact.as_ref().ok(), "n = {n}");
+        assert!(fast.is_ok(), "n = {n}: {fast:?}");
+        assert_eq!(fast_fuel, exact_fuel, "n = {n}");
+    }
+}
+
+#[test]
+fn host_exit_deep_in_calls_consumes_the_same_fuel() {
+    for (n, exit_at) in [(6, 0), (6, 3), (9, 8), (9, 1)] {
+        let (fast, fast_fuel) = run(NoObserver, n, exit_at, None);
+        let (exact, exact_fuel) = run(Stepper, n, exit_at, None);
+        assert!(
+            matches!(fast, Err(ExecError::Exit(code)) if code == exit_at),
+            "fast: {fast:?}"
+        );
+        assert!(
+            matches!(exact, Err(ExecError::Exit(code)) if code == exit_at),
+            "exact: {exact:?}"
+        );
+        assert_eq!(fast_fuel, exact_fuel, "n = {n}, exit at {exit_at}");
+    }
+}
+
+#[test]
+fn fuel_budget_of_a_completed_run_is_enough_and_one_less_is_not() {
+    let (_, needed) = run(NoObserver, 7, -1, None);
+    let (ok, used) = run(NoObserver, 7, -1, Some(needed));
+    assert!(ok.is_ok(), "{ok:?}");
+    assert_eq!(used, needed);
+    let (short, _) = run(NoObserver, 7, -1, Some(needed - 1));
+    assert!(
+        matches!(&short, Err(ExecError::Trap(t)) if t.code == weft_core::TrapCode::OutOfFuel),
+        "{short:?}"
+    );
+}
+
+#[test]
+fn unwinding_never_reports_more_fuel_than_the_budget() {
+    let (_, needed) = run(NoObserver, 8, 2, None);
+    for budget in [needed / 3, needed / 2, needed - 1, needed] {
+        let (_, used) = run(NoObserver, 8, 2, Some(budget));
+        assert!(used <= budget, "budget {budget}, consumed {used}");
+    }
+}
