@@ -1,9 +1,13 @@
 //! Ground truth: every answer comes from running the final binary in the engine. The fast
 //! machine gives the results, the fuel and the final memory; an exact-mode run under an
-//! observer watches the code offsets of the markers for the stack and flag answers.
+//! observer watches the code offsets of the markers for the stack and flag answers, and
+//! checks that no float operator produced a NaN whose sign and payload the spec leaves to the
+//! engine (a value computed from memory written in an earlier loop iteration can turn into one
+//! after the tile was offered): such a program's answers would differ between engines.
 
 use crate::config::Task;
 use crate::ins::{Ins, Marker};
+use crate::nan::NanWatch;
 use crate::program::Program;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -31,10 +35,13 @@ struct MarkerObserver {
     at: HashMap<u32, Vec<Marker>>,
     flags: Vec<bool>,
     inspect: Option<Vec<Val>>,
+    /// Float operators returning NaNs with open bits.
+    nan: NanWatch,
 }
 
 impl Observer<Concrete> for MarkerObserver {
     fn before_step(&mut self, view: &StepView<'_, Concrete>) {
+        self.nan.step(view);
         if view.func != self.func {
             return;
         }
@@ -137,14 +144,13 @@ pub fn run(program: &Program, wasm: &[u8], fuel: u64) -> Result<Outcome, String>
         .values()
         .flatten()
         .any(|m| matches!(m, Marker::Inspect(_)));
-    let (flags, inspect) = if at.is_empty() {
-        (vec![false; nflags], None)
-    } else {
+    let (flags, inspect) = {
         let mut m = machine(MarkerObserver {
             func: program.entry,
             at,
             flags: vec![false; nflags],
             inspect: None,
+            nan: NanWatch::default(),
         });
         let inst = m
             .instantiate(module, &Linker::new())
@@ -155,6 +161,11 @@ pub fn run(program: &Program, wasm: &[u8], fuel: u64) -> Result<Outcome, String>
             .map_err(|e| format!("main does not complete in exact mode: {e}"))?;
         if r2 != results || m.fuel_consumed() != consumed {
             return Err("exact and fast runs disagree".into());
+        }
+        if let Some(offset) = m.observer.nan.first {
+            return Err(format!(
+                "the operator at offset {offset} computes a NaN whose bits engines may choose"
+            ));
         }
         (m.observer.flags, m.observer.inspect)
     };
@@ -186,4 +197,78 @@ pub fn memory_value(memory: &[u8], addr: u32, ty: ValType) -> Option<Val> {
 /// Whether the task needs the exact-mode observer run.
 pub fn needs_markers(task: Task) -> bool {
     matches!(task, Task::Stack | Task::Flags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs `main` of `wat` under the marker observer; returns the offset of the first
+    /// operator that produced an open NaN.
+    fn open_nan_of(wat: &str) -> Option<u32> {
+        let module = Arc::new(weft_ir::Module::from_bytes_or_text(wat.as_bytes()).unwrap());
+        let mut m = machine(MarkerObserver {
+            func: 0,
+            at: HashMap::new(),
+            flags: vec![],
+            inspect: None,
+            nan: NanWatch::default(),
+        });
+        let inst = m.instantiate(module, &Linker::new()).unwrap();
+        m.invoke(inst, "main", &[]).unwrap();
+        m.observer.nan.first
+    }
+
+    #[test]
+    fn nan_from_arithmetic_is_found_but_not_from_bitwise_operators() {
+        // sqrt of a negative number: a NaN of either sign (x86 makes it negative).
+        let found = open_nan_of(
+            r#"(module (func (export "main") (result i32)
+                f64.const -4 f64.sqrt i64.reinterpret_f64 i64.const 63 i64.shr_u i32.wrap_i64))"#,
+        );
+        assert!(found.is_some());
+        // A NaN constant negated and reinterpreted: every bit is fixed by the spec.
+        let none = open_nan_of(
+            r#"(module (func (export "main") (result i32)
+                f32.const nan:0x200000 f32.neg f32.abs i32.reinterpret_f32))"#,
+        );
+        assert_eq!(none, None);
+        // The positive canonical NaN passed on: every engine gives it back.
+        let none = open_nan_of(
+            r#"(module (func (export "main") (result i64)
+                f64.const nan f64.nearest f64.const 1 f64.add i64.reinterpret_f64))"#,
+        );
+        assert_eq!(none, None);
+        // A negative NaN passed on: engines differ in the sign they return.
+        let found = open_nan_of(
+            r#"(module (func (export "main") (result i64)
+                f64.const -nan f64.const 1 f64.add i64.reinterpret_f64))"#,
+        );
+        assert!(found.is_some());
+        // Ordinary arithmetic without NaN.
+        let none =
+            open_nan_of(r#"(module (func (export "main") (result f64) f64.const 2 f64.sqrt))"#);
+        assert_eq!(none, None);
+    }
+
+    #[test]
+    fn nan_made_from_memory_of_an_earlier_iteration_is_found() {
+        // The first iteration stores 6.0f at 2; the second reads its high bytes as a huge
+        // integer whose negation has no real square root.
+        let found = open_nan_of(
+            r#"(module (memory 1)
+              (func (export "main") (result i32) (local $i i32)
+                i32.const 2 local.set $i
+                loop
+                  local.get $i
+                  local.get $i i64.load32_u f64.convert_i64_u f64.neg f64.sqrt f64.trunc
+                  f32.demote_f64 f32.const 6 f32.add
+                  f32.store
+                  local.get $i i32.const 1 i32.sub local.tee $i
+                  br_if 0
+                end
+                i32.const 1 i32.load))"#,
+        );
+        assert!(found.is_some());
+    }
 }

@@ -17,6 +17,7 @@ pub mod config;
 pub mod dataset;
 pub mod gen;
 pub mod ins;
+pub mod nan;
 pub mod ops;
 pub mod probe;
 pub mod program;

@@ -178,8 +178,12 @@ pub fn build(cfg: &GenConfig, seed: u64, index: u64) -> Result<Built, GenError> 
     build_with(cfg, seed, index, &mut Weighted::default())
 }
 
-/// Generates sample `index` with a given strategy. A failed attempt (never expected; the
-/// count is reported in `attempts`) is retried with the next derived seed.
+/// Attempts per sample before giving up. About one attempt in eight is refused by the final
+/// run's NaN check (see [`crate::nan`]); twelve make a refused sample vanishingly rare.
+const MAX_ATTEMPTS: u32 = 12;
+
+/// Generates sample `index` with a given strategy. A failed attempt (the count is reported in
+/// `attempts`) is retried with the next derived seed.
 pub fn build_with(
     cfg: &GenConfig,
     seed: u64,
@@ -188,7 +192,7 @@ pub fn build_with(
 ) -> Result<Built, GenError> {
     let sseed = Rng::derive(seed, index);
     let mut last = GenError("no attempt".into());
-    for attempt in 0..4u32 {
+    for attempt in 0..MAX_ATTEMPTS {
         let aseed = if attempt == 0 {
             sseed
         } else {

@@ -13,7 +13,7 @@ use weft_gen::program::{Imports, MarkerMode};
 use weft_gen::sample::TypedValue;
 use weft_gen::{build, Built, GenConfig, Task};
 
-const DEFAULT_CASES: u64 = 1000;
+const DEFAULT_CASES: u64 = 10_000;
 
 fn cases() -> u64 {
     std::env::var("WEFT_GEN_CASES")
