@@ -13,6 +13,7 @@
 use crate::action::Action;
 use crate::config::{GenConfig, Task};
 use crate::ins::{BlockTy, Ins, Marker};
+use crate::nan;
 use crate::ops;
 use crate::probe::{self, HoleShape, HoleState, WINDOW};
 use crate::program::{FuncDef, Program};
@@ -1695,30 +1696,11 @@ impl<'s> Generator<'s> {
 /// disagree on its bits: such tiles are not offered.
 fn nan_unspecified(ins: Ins, r: Bits) -> bool {
     let (ty, bitwise) = match &ins {
-        Ins::Unary(op) => (
-            op.result_type(),
-            matches!(
-                op,
-                UnaryOp::F32Neg
-                    | UnaryOp::F32Abs
-                    | UnaryOp::F64Neg
-                    | UnaryOp::F64Abs
-                    | UnaryOp::F32ReinterpretI32
-                    | UnaryOp::F64ReinterpretI64
-            ),
-        ),
-        Ins::Binary(op) => (
-            op.result_type(),
-            matches!(op, BinaryOp::F32Copysign | BinaryOp::F64Copysign),
-        ),
+        Ins::Unary(op) => (op.result_type(), nan::bitwise_unary(*op)),
+        Ins::Binary(op) => (op.result_type(), nan::bitwise_binary(*op)),
         _ => return false,
     };
-    !bitwise
-        && match ty {
-            ValType::F32 => f32::from_bits(r as u32).is_nan(),
-            ValType::F64 => f64::from_bits(r as u64).is_nan(),
-            _ => false,
-        }
+    !bitwise && nan::is_nan(ty, r)
 }
 
 /// The counter update closing a loop: the body runs exactly the chosen number of times.

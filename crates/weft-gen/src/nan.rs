@@ -13,23 +13,33 @@ use weft_core::{BinaryOp, UnaryOp, ValType};
 use weft_exec::concrete::Bits;
 use weft_exec::{Concrete, Observer, StepView};
 
+/// Whether a unary operator only moves or flips bits, so the spec fixes its NaN results.
+pub fn bitwise_unary(op: UnaryOp) -> bool {
+    matches!(
+        op,
+        UnaryOp::F32Neg
+            | UnaryOp::F32Abs
+            | UnaryOp::F64Neg
+            | UnaryOp::F64Abs
+            | UnaryOp::F32ReinterpretI32
+            | UnaryOp::F64ReinterpretI64
+    )
+}
+
+/// Whether a binary operator only moves bits (`copysign`), so the spec fixes its NaN results.
+pub fn bitwise_binary(op: BinaryOp) -> bool {
+    matches!(op, BinaryOp::F32Copysign | BinaryOp::F64Copysign)
+}
+
 /// The result type of a float operator whose NaN results have bits the spec leaves open.
 pub fn open_nan_result(instr: &weft_ir::Instr) -> Option<ValType> {
     let ty = if let Some(op) = instr.unary_op() {
-        if matches!(
-            op,
-            UnaryOp::F32Neg
-                | UnaryOp::F32Abs
-                | UnaryOp::F64Neg
-                | UnaryOp::F64Abs
-                | UnaryOp::F32ReinterpretI32
-                | UnaryOp::F64ReinterpretI64
-        ) {
+        if bitwise_unary(op) {
             return None;
         }
         op.result_type()
     } else if let Some(op) = instr.binary_op() {
-        if matches!(op, BinaryOp::F32Copysign | BinaryOp::F64Copysign) {
+        if bitwise_binary(op) {
             return None;
         }
         op.result_type()
