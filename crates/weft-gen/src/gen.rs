@@ -176,6 +176,7 @@ pub struct Generator<'s> {
     stats: GenStats,
     flags_placed: u32,
     inspect_placed: bool,
+    check_derived: bool,
 }
 
 /// A finished program and what generating it took.
@@ -251,7 +252,16 @@ impl<'s> Generator<'s> {
             stats: GenStats::default(),
             flags_placed: 0,
             inspect_placed: false,
+            check_derived: false,
         }
+    }
+
+    /// Makes every tile whose effect on the concrete states is derived without running the
+    /// program (opening a block, an `if` or a loop) also run a probe, and fail if the two
+    /// disagree: a self-test of the derivations, at the cost of speed.
+    pub fn check_derived(mut self, on: bool) -> Self {
+        self.check_derived = on;
+        self
     }
 
     fn random_val(&mut self, t: ValType) -> Val {
@@ -1185,6 +1195,51 @@ impl<'s> Generator<'s> {
         Ok(false)
     }
 
+    /// Appends instructions whose effect on the hole's states is known without running them:
+    /// `step` maps each visit, in execution order, to the visits it becomes at the new hole
+    /// (pushed onto its second argument) and returns the fuel those instructions cost it.
+    /// `Ok(false)` (and nothing changed) if the fuel would exceed the budget. With
+    /// [`Generator::check_derived`], a probe confirms every state and the fuel.
+    fn derived(
+        &mut self,
+        fg: &mut FuncGen,
+        snap: Snapshot,
+        ins: Vec<Ins>,
+        mut step: impl FnMut(HoleState, &mut Vec<HoleState>) -> u64,
+    ) -> Result<bool, GenError> {
+        for i in ins {
+            fg.size += est_len(&i);
+            fg.code.push(i);
+        }
+        let old = std::mem::take(&mut fg.states);
+        let mut new = Vec::with_capacity(old.len());
+        for s in old {
+            let run = s.run;
+            fg.fuel[run] += step(s, &mut new);
+        }
+        fg.states = new;
+        if self.check_derived {
+            let (states, fuel) = (fg.states.clone(), fg.fuel.clone());
+            let ran = self.probe(fg)?;
+            if !ran || !same_states(&states, &fg.states) || fuel != fg.fuel {
+                return err(format!(
+                    "internal: after {:?} the derived states differ from the probe's \
+                     (fuel {fuel:?} vs {:?}, {} vs {} visits)",
+                    fg.code.last(),
+                    fg.fuel,
+                    states.len(),
+                    fg.states.len()
+                ));
+            }
+        }
+        let fuel_now = fg.fuel.iter().copied().max().unwrap_or(0);
+        if fuel_now + self.reserve_fuel(fg) <= fg.fuel_max {
+            return Ok(true);
+        }
+        self.restore(fg, snap);
+        Ok(false)
+    }
+
     fn open(&mut self, fg: &mut FuncGen, kind: Kind, results: Vec<ValType>) {
         let visits = fg.states.len();
         fg.ctrl.push(Ctrl {
@@ -1317,13 +1372,26 @@ impl<'s> Generator<'s> {
             Action::Block(r) => {
                 let bt = self.block_ty(r);
                 self.open(fg, Kind::Block, r.clone());
-                return self.probed(fg, snap, vec![Ins::Block(bt)]);
+                // Every visit enters the block with no values (`block` costs nothing).
+                return self.derived(fg, snap, vec![Ins::Block(bt)], |mut s, out| {
+                    s.stack.clear();
+                    out.push(s);
+                    0
+                });
             }
             Action::If(r) => {
                 fg.types.pop();
                 let bt = self.block_ty(r);
                 self.open(fg, Kind::If { in_else: false }, r.clone());
-                return self.probed(fg, snap, vec![Ins::If(bt)]);
+                // The visits whose condition is non-zero enter the first arm; the others go on
+                // after it as before. Every visit pays for the `if`.
+                return self.derived(fg, snap, vec![Ins::If(bt)], |mut s, out| {
+                    if s.stack.pop().is_some_and(|c| c as u32 != 0) {
+                        s.stack.clear();
+                        out.push(s);
+                    }
+                    1
+                });
             }
             Action::Loop(k) => {
                 let counter = (fg.params.len() + fg.locals.len()) as u32;
@@ -1340,9 +1408,24 @@ impl<'s> Generator<'s> {
                 ];
                 self.open(fg, Kind::Loop { counter, acc }, vec![]);
                 self.open(fg, Kind::Body, vec![]);
-                let ok = self.probed(fg, snap, pre)?;
+                // Each visit becomes one visit per iteration, with the counter counting down
+                // and the accumulator still zero (only the body's end will write it). It pays
+                // for setting the counter and, per iteration, for the loop's tail.
+                let k = *k;
+                let tail: u64 = loop_tail(counter).iter().map(|i| i.cost()).sum();
+                let ok = self.derived(fg, snap, pre, |mut s, out| {
+                    s.stack.clear();
+                    s.locals.push(0);
+                    s.locals.push(0);
+                    for left in (1..=k).rev() {
+                        let mut v = s.clone();
+                        v.locals[counter as usize] = val_bits(Val::I32(left as i32));
+                        out.push(v);
+                    }
+                    2 + tail * k as u64
+                })?;
                 if ok {
-                    self.stats.loops.push((counter, fg.id, *k));
+                    self.stats.loops.push((counter, fg.id, k));
                 }
                 return Ok(ok);
             }
@@ -1703,6 +1786,19 @@ fn nan_unspecified(ins: Ins, r: Bits) -> bool {
     !bitwise && nan::is_nan(ty, r)
 }
 
+/// Whether two lists of hole states are the same visits with the same values.
+fn same_states(a: &[HoleState], b: &[HoleState]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| {
+            x.run == y.run
+                && x.stack == y.stack
+                && x.locals == y.locals
+                && x.globals == y.globals
+                && x.mem.data == y.mem.data
+                && x.pages == y.pages
+        })
+}
+
 /// The counter update closing a loop: the body runs exactly the chosen number of times.
 fn loop_tail(counter: u32) -> Vec<Ins> {
     vec![
@@ -1717,4 +1813,39 @@ fn loop_tail(counter: u32) -> Vec<Ins> {
 /// Typed value of state bits (for answers and views).
 pub fn typed(bits: Bits, t: ValType) -> Val {
     bits_val(bits, t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::strategy::Weighted;
+
+    /// The states derived for opened blocks, `if`s and loops are exactly what running the
+    /// program gives: each derivation is confirmed by a probe, over many programs of every
+    /// task and several fuel budgets.
+    #[test]
+    fn derived_states_match_probes() {
+        let mut opened = 0;
+        for (task, fuel) in Task::ALL
+            .into_iter()
+            .zip([(100, 300), (300, 900)].iter().cycle())
+        {
+            let cfg = GenConfig::new(task, *fuel, (0, 4096)).expect("config");
+            for seed in 0..300 {
+                let mut strategy = Weighted::default();
+                let g = Generator::new(&cfg, seed, &mut strategy)
+                    .check_derived(true)
+                    .run()
+                    .unwrap_or_else(|e| panic!("{task} seed {seed}: {e}"));
+                opened += g
+                    .program
+                    .funcs
+                    .iter()
+                    .flat_map(|f| &f.body)
+                    .filter(|i| matches!(i, Ins::Block(_) | Ins::If(_) | Ins::Loop))
+                    .count();
+            }
+        }
+        assert!(opened > 1000, "only {opened} constructs opened");
+    }
 }

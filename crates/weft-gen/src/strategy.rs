@@ -4,6 +4,7 @@
 
 use crate::action::{Action, Category};
 use crate::rng::Rng;
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 use weft_core::ValType;
 
@@ -49,7 +50,17 @@ impl Strategy for Uniform {
 #[derive(Clone, Debug)]
 pub struct Weighted {
     /// Weights by opcode name or category name.
-    pub profile: HashMap<String, f64>,
+    profile: HashMap<String, f64>,
+    /// Per action kind (keyed by the address of its static name): the index of the profile
+    /// key it is weighted by, and that key's weight. Choosing runs once per tile over every
+    /// offered action, so the string lookups are done once per kind, not per offer.
+    resolved: FxHashMap<usize, (usize, f64)>,
+    /// The distinct profile keys in `resolved`, by index.
+    names: Vec<&'static str>,
+    /// Scratch: key index of each offered action, count per key, weight of each action.
+    key_of: Vec<usize>,
+    per_key: Vec<u32>,
+    weights: Vec<f64>,
 }
 
 impl Default for Weighted {
@@ -70,7 +81,7 @@ impl Default for Weighted {
         ] {
             p.insert(k.to_string(), w);
         }
-        Weighted { profile: p }
+        Weighted::with_profile(p)
     }
 }
 
@@ -91,7 +102,18 @@ fn category_name(c: Category) -> &'static str {
 }
 
 impl Weighted {
-    /// A profile from `name=weight` pairs (opcode or category names).
+    fn with_profile(profile: HashMap<String, f64>) -> Self {
+        Weighted {
+            profile,
+            resolved: FxHashMap::default(),
+            names: Vec::new(),
+            key_of: Vec::new(),
+            per_key: Vec::new(),
+            weights: Vec::new(),
+        }
+    }
+
+    /// A profile from `name=weight` pairs (opcode or category names), over the defaults.
     pub fn from_pairs(pairs: &[(String, f64)]) -> Self {
         let mut w = Weighted::default();
         for (k, v) in pairs {
@@ -100,58 +122,92 @@ impl Weighted {
         w
     }
 
-    /// The profile key an action is weighted by: its opcode name if the profile has it,
-    /// else its category.
-    fn key(&self, a: &Action) -> &'static str {
-        if self.profile.contains_key(a.kind()) {
-            a.kind()
+    /// Weights by opcode name or category name.
+    pub fn profile(&self) -> &HashMap<String, f64> {
+        &self.profile
+    }
+
+    /// The profile key an action is weighted by (its opcode name if the profile has it, else
+    /// its category), as a key index and that key's weight.
+    fn resolve(&mut self, a: &Action) -> (usize, f64) {
+        let kind = a.kind();
+        if let Some(r) = self.resolved.get(&(kind.as_ptr() as usize)) {
+            return *r;
+        }
+        let key = if self.profile.contains_key(kind) {
+            kind
         } else {
             category_name(a.category())
-        }
+        };
+        let weight = self.profile.get(key).copied().unwrap_or(1.0);
+        // Kinds that share a key share its index (the key's text decides, not its address).
+        let index = match self.names.iter().position(|k| *k == key) {
+            Some(i) => i,
+            None => {
+                self.names.push(key);
+                self.names.len() - 1
+            }
+        };
+        self.resolved
+            .insert(kind.as_ptr() as usize, (index, weight));
+        (index, weight)
     }
 }
 
 impl Strategy for Weighted {
     fn choose(&mut self, view: &View<'_>, actions: &[Action], rng: &mut Rng) -> usize {
-        let mut per_key: HashMap<&'static str, usize> = HashMap::new();
+        let mut key_of = std::mem::take(&mut self.key_of);
+        let mut per_key = std::mem::take(&mut self.per_key);
+        let mut weights = std::mem::take(&mut self.weights);
+        key_of.clear();
+        weights.clear();
         for a in actions {
-            *per_key.entry(self.key(a)).or_default() += 1;
+            let (k, w) = self.resolve(a);
+            key_of.push(k);
+            weights.push(w);
+        }
+        per_key.clear();
+        per_key.resize(self.names.len(), 0u32);
+        for k in &key_of {
+            per_key[*k] += 1;
         }
         let n = view.block_stack.len() as f64;
-        let ws: Vec<f64> = actions
-            .iter()
-            .map(|a| {
-                let k = self.key(a);
-                let mut w = self.profile.get(k).copied().unwrap_or(1.0) / per_key[k] as f64;
-                let pushes = matches!(
-                    a,
-                    Action::Const(_)
-                        | Action::LocalGet(_)
-                        | Action::GlobalGet(_)
-                        | Action::MemorySize
-                        | Action::Block(_)
-                );
-                if pushes {
-                    w /= 1.0 + n * n * 0.5;
-                }
-                if matches!(a, Action::Drop) {
-                    w *= 0.2 + n * 0.1;
-                }
-                w
-            })
-            .collect();
-        let total: f64 = ws.iter().sum();
-        if total <= 0.0 {
-            return rng.below(actions.len() as u64) as usize;
-        }
-        let mut x = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * total;
-        for (i, w) in ws.iter().enumerate() {
-            if x < *w {
-                return i;
+        for ((a, w), k) in actions.iter().zip(weights.iter_mut()).zip(&key_of) {
+            *w /= per_key[*k] as f64;
+            let pushes = matches!(
+                a,
+                Action::Const(_)
+                    | Action::LocalGet(_)
+                    | Action::GlobalGet(_)
+                    | Action::MemorySize
+                    | Action::Block(_)
+            );
+            if pushes {
+                *w /= 1.0 + n * n * 0.5;
             }
-            x -= w;
+            if matches!(a, Action::Drop) {
+                *w *= 0.2 + n * 0.1;
+            }
         }
-        actions.len() - 1
+        let total: f64 = weights.iter().sum();
+        let chosen = if total <= 0.0 {
+            rng.below(actions.len() as u64) as usize
+        } else {
+            let mut x = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * total;
+            let mut chosen = actions.len() - 1;
+            for (i, w) in weights.iter().enumerate() {
+                if x < *w {
+                    chosen = i;
+                    break;
+                }
+                x -= w;
+            }
+            chosen
+        };
+        self.key_of = key_of;
+        self.per_key = per_key;
+        self.weights = weights;
+        chosen
     }
 }
 
