@@ -120,9 +120,11 @@ fn machine<O: Observer<Concrete>>(obs: O) -> Machine<Concrete, O> {
 
 /// Runs the dataset binary of `program` in the engine with `fuel`.
 pub fn run(program: &Program, wasm: &[u8], fuel: u64) -> Result<Outcome, String> {
-    let module =
-        Arc::new(weft_ir::Module::new(wasm).map_err(|e| format!("module does not load: {e}"))?);
     let mut m = machine(NoObserver);
+    let module = Arc::new(
+        weft_ir::Module::new_lowered(wasm, m.mode())
+            .map_err(|e| format!("module does not load: {e}"))?,
+    );
     let inst = m
         .instantiate(module.clone(), &Linker::new())
         .map_err(|e| format!("module does not instantiate: {e}"))?;

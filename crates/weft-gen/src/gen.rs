@@ -85,6 +85,13 @@ struct Ctrl {
     height: usize,
     start: usize,
     visits: usize,
+    /// Whether a branch targets this construct's label.
+    targeted: bool,
+    /// For an `if` outside loops (each run passes at most once): the visits that are not in
+    /// the arm being generated, in the state in which they reach the `if`'s end (those whose
+    /// condition was zero while the first arm grows, with an empty stack; those that finished
+    /// the first arm while the second grows). `None` where unknown.
+    other_arm: Option<Arc<Vec<HoleState>>>,
 }
 
 /// Runs finished helper functions in the engine (pure functions of their arguments).
@@ -102,8 +109,6 @@ impl Runner {
             p.table.clear();
         }
         let bytes = p.to_wasm();
-        let module = weft_ir::Module::new(&bytes)
-            .map_err(|e| GenError(format!("internal: helpers do not load: {e}")))?;
         let mut m = Machine::new(
             Concrete,
             NoObserver,
@@ -115,6 +120,8 @@ impl Runner {
                 },
             },
         );
+        let module = weft_ir::Module::new_lowered(&bytes, m.mode())
+            .map_err(|e| GenError(format!("internal: helpers do not load: {e}")))?;
         let inst = m
             .instantiate(Arc::new(module), &Linker::new())
             .map_err(|e| GenError(format!("internal: helpers do not instantiate: {e}")))?;
@@ -721,7 +728,7 @@ impl<'s> Generator<'s> {
 
     /// Every action that keeps the program valid, trap-free and within budget now.
     fn offer(&mut self, fg: &mut FuncGen) -> Vec<Action> {
-        let mut acts = Vec::new();
+        let mut acts = Vec::with_capacity(96);
         let height = fg.ctrl.last().map_or(0, |c| c.height);
         let avail = fg.types.len() - height;
         let top = |k: usize| -> Option<ValType> {
@@ -773,26 +780,23 @@ impl<'s> Generator<'s> {
                 }
             }
             acts.push(Action::Drop);
-            for op in ops::unary_ops() {
-                if op.operand_type() == t
-                    && fg
-                        .states
-                        .iter()
-                        .all(|s| Concrete.unary(op, s.stack[s.stack.len() - 1]).is_ok())
+            for &op in ops::unary_ops_on(t) {
+                if fg
+                    .states
+                    .iter()
+                    .all(|s| Concrete.unary(op, s.stack[s.stack.len() - 1]).is_ok())
                 {
                     acts.push(Action::Unary(op));
                 }
             }
             if let Some(t2) = top(1) {
-                for op in ops::binary_ops() {
-                    if op.operand_types() == [t2, t]
-                        && fg.states.iter().all(|s| {
-                            let n = s.stack.len();
-                            Concrete
-                                .binary(op, s.stack[n - 2], s.stack[n - 1])
-                                .is_ok_and(|r| !nan_unspecified(Ins::Binary(op), r))
-                        })
-                    {
+                for &op in ops::binary_ops_on(t2, t) {
+                    if fg.states.iter().all(|s| {
+                        let n = s.stack.len();
+                        Concrete
+                            .binary(op, s.stack[n - 2], s.stack[n - 1])
+                            .is_ok_and(|r| !nan_unspecified(Ins::Binary(op), r))
+                    }) {
                         acts.push(Action::Binary(op));
                     }
                 }
@@ -1196,8 +1200,7 @@ impl<'s> Generator<'s> {
     }
 
     /// Appends instructions whose effect on the hole's states is known without running them:
-    /// `step` maps each visit, in execution order, to the visits it becomes at the new hole
-    /// (pushed onto its second argument) and returns the fuel those instructions cost it.
+    /// `update` sets the states at the new hole and the fuel of every run.
     /// `Ok(false)` (and nothing changed) if the fuel would exceed the budget. With
     /// [`Generator::check_derived`], a probe confirms every state and the fuel.
     fn derived(
@@ -1205,19 +1208,13 @@ impl<'s> Generator<'s> {
         fg: &mut FuncGen,
         snap: Snapshot,
         ins: Vec<Ins>,
-        mut step: impl FnMut(HoleState, &mut Vec<HoleState>) -> u64,
+        update: impl FnOnce(&mut FuncGen),
     ) -> Result<bool, GenError> {
         for i in ins {
             fg.size += est_len(&i);
             fg.code.push(i);
         }
-        let old = std::mem::take(&mut fg.states);
-        let mut new = Vec::with_capacity(old.len());
-        for s in old {
-            let run = s.run;
-            fg.fuel[run] += step(s, &mut new);
-        }
-        fg.states = new;
+        update(fg);
         if self.check_derived {
             let (states, fuel) = (fg.states.clone(), fg.fuel.clone());
             let ran = self.probe(fg)?;
@@ -1240,6 +1237,44 @@ impl<'s> Generator<'s> {
         Ok(false)
     }
 
+    /// Maps each visit, in execution order, to the visits it becomes (pushed onto the second
+    /// argument); `step` returns the fuel the new instructions cost that visit.
+    fn map_visits(fg: &mut FuncGen, mut step: impl FnMut(HoleState, &mut Vec<HoleState>) -> u64) {
+        let old = std::mem::take(&mut fg.states);
+        let mut new = Vec::with_capacity(old.len());
+        for s in old {
+            let run = s.run;
+            fg.fuel[run] += step(s, &mut new);
+        }
+        fg.states = new;
+    }
+
+    /// `states` saved earlier, with the locals declared since then (zero: outside loops, the
+    /// visits that did not pass where they were declared never wrote them).
+    fn with_locals(fg: &FuncGen, states: &[HoleState]) -> Vec<HoleState> {
+        let n = fg.params.len() + fg.locals.len();
+        states
+            .iter()
+            .map(|s| {
+                let mut s = s.clone();
+                s.locals.resize(n, 0);
+                s
+            })
+            .collect()
+    }
+
+    /// Records that a branch of relative depth `depth` targets its construct.
+    fn mark_target(fg: &mut FuncGen, depth: u32) {
+        if let Some(i) = fg.ctrl.len().checked_sub(1 + depth as usize) {
+            fg.ctrl[i].targeted = true;
+        }
+    }
+
+    /// Height of the block values of the construct enclosing `ctrl[level]` (0 at the top).
+    fn outer_height(fg: &FuncGen, level: usize) -> usize {
+        level.checked_sub(1).map_or(0, |p| fg.ctrl[p].height)
+    }
+
     fn open(&mut self, fg: &mut FuncGen, kind: Kind, results: Vec<ValType>) {
         let visits = fg.states.len();
         fg.ctrl.push(Ctrl {
@@ -1248,6 +1283,8 @@ impl<'s> Generator<'s> {
             height: fg.types.len(),
             start: fg.code.len(),
             visits,
+            targeted: false,
+            other_arm: None,
         });
     }
 
@@ -1373,10 +1410,12 @@ impl<'s> Generator<'s> {
                 let bt = self.block_ty(r);
                 self.open(fg, Kind::Block, r.clone());
                 // Every visit enters the block with no values (`block` costs nothing).
-                return self.derived(fg, snap, vec![Ins::Block(bt)], |mut s, out| {
-                    s.stack.clear();
-                    out.push(s);
-                    0
+                return self.derived(fg, snap, vec![Ins::Block(bt)], |fg| {
+                    Self::map_visits(fg, |mut s, out| {
+                        s.stack.clear();
+                        out.push(s);
+                        0
+                    })
                 });
             }
             Action::If(r) => {
@@ -1385,13 +1424,24 @@ impl<'s> Generator<'s> {
                 self.open(fg, Kind::If { in_else: false }, r.clone());
                 // The visits whose condition is non-zero enter the first arm; the others go on
                 // after it as before. Every visit pays for the `if`.
-                return self.derived(fg, snap, vec![Ins::If(bt)], |mut s, out| {
-                    if s.stack.pop().is_some_and(|c| c as u32 != 0) {
+                let mut skipped = Vec::new();
+                let ok = self.derived(fg, snap, vec![Ins::If(bt)], |fg| {
+                    Self::map_visits(fg, |mut s, out| {
+                        let taken = s.stack.pop().is_some_and(|c| c as u32 != 0);
                         s.stack.clear();
-                        out.push(s);
-                    }
-                    1
-                });
+                        if taken {
+                            out.push(s);
+                        } else if !in_loop {
+                            skipped.push(s);
+                        }
+                        1
+                    })
+                })?;
+                if ok && !in_loop {
+                    let c = fg.ctrl.last_mut().expect("the if just opened");
+                    c.other_arm = Some(Arc::new(skipped));
+                }
+                return Ok(ok);
             }
             Action::Loop(k) => {
                 let counter = (fg.params.len() + fg.locals.len()) as u32;
@@ -1413,16 +1463,18 @@ impl<'s> Generator<'s> {
                 // for setting the counter and, per iteration, for the loop's tail.
                 let k = *k;
                 let tail: u64 = loop_tail(counter).iter().map(|i| i.cost()).sum();
-                let ok = self.derived(fg, snap, pre, |mut s, out| {
-                    s.stack.clear();
-                    s.locals.push(0);
-                    s.locals.push(0);
-                    for left in (1..=k).rev() {
-                        let mut v = s.clone();
-                        v.locals[counter as usize] = val_bits(Val::I32(left as i32));
-                        out.push(v);
-                    }
-                    2 + tail * k as u64
+                let ok = self.derived(fg, snap, pre, |fg| {
+                    Self::map_visits(fg, |mut s, out| {
+                        s.stack.clear();
+                        s.locals.push(0);
+                        s.locals.push(0);
+                        for left in (1..=k).rev() {
+                            let mut v = s.clone();
+                            v.locals[counter as usize] = val_bits(Val::I32(left as i32));
+                            out.push(v);
+                        }
+                        2 + tail * k as u64
+                    })
                 })?;
                 if ok {
                     self.stats.loops.push((counter, fg.id, k));
@@ -1441,8 +1493,20 @@ impl<'s> Generator<'s> {
                 c.kind = Kind::If { in_else: true };
                 c.start = fg.code.len() + 1;
                 let h = c.height;
+                let skipped = c.other_arm.take();
                 fg.types.truncate(h);
-                if !self.probed(fg, snap, vec![Ins::Else])? {
+                let ok = match skipped {
+                    // Outside loops: the second arm sees the visits the first arm skipped; the
+                    // first arm's visits wait at the end (`else` costs nothing).
+                    Some(skipped) => self.derived(fg, snap, vec![Ins::Else], |fg| {
+                        let skipped = Self::with_locals(fg, &skipped);
+                        let first = std::mem::replace(&mut fg.states, skipped);
+                        let c = fg.ctrl.last_mut().expect("the if");
+                        c.other_arm = Some(Arc::new(first));
+                    })?,
+                    None => self.probed(fg, snap, vec![Ins::Else])?,
+                };
+                if !ok {
                     return err("internal: else does not run");
                 }
             }
@@ -1456,6 +1520,12 @@ impl<'s> Generator<'s> {
                     }
                     _ => unreachable!(),
                 };
+                if let Ins::BrTable(ts, _) = &ins {
+                    for t in ts {
+                        Self::mark_target(fg, *t);
+                    }
+                }
+                Self::mark_target(fg, *d);
                 fg.code.push(ins);
                 fg.size += 4;
                 self.close_dead(fg)?;
@@ -1467,6 +1537,7 @@ impl<'s> Generator<'s> {
             }
             Action::BrIf(d) => {
                 fg.types.pop();
+                Self::mark_target(fg, *d);
                 return self.probed(fg, snap, vec![Ins::BrIf(*d)]);
             }
             Action::Flag => {
@@ -1558,8 +1629,41 @@ impl<'s> Generator<'s> {
         let reserve = self
             .reserve_fuel(fg)
             .saturating_sub(8 * body_visits.max(1) as u64);
-        if fuel_now + reserve > fg.fuel_max || !self.apply(fg, &Action::LocalSet(acc))? {
+        if fuel_now + reserve > fg.fuel_max {
             self.restore(fg, snap);
+            return Ok(());
+        }
+        // The accumulator is written only here. If the only read of it is this fold's, the
+        // write changes no other value, branch or fuel: each visit's accumulator is the
+        // previous visit's (in the same run; zero at first) folded with this visit's value.
+        // `combine` folds `i64`s by `xor`, and the states read the accumulator as zero.
+        let body = fg.ctrl.last().map_or(0, |c| c.start);
+        let reads = fg.code[body..]
+            .iter()
+            .filter(|i| **i == Ins::LocalGet(acc))
+            .count();
+        let ok = if reads == 1 && combine(ValType::I64) == BinaryOp::I64Xor {
+            fg.types.pop();
+            let a = acc as usize;
+            let snap2 = self.snapshot(fg);
+            self.derived(fg, snap2, vec![Ins::LocalSet(acc)], |fg| {
+                let mut running = vec![0 as Bits; fg.fuel.len()];
+                Self::map_visits(fg, |mut s, out| {
+                    let folded = s.stack.pop().unwrap_or_default() as u64;
+                    let value = (running[s.run] as u64 ^ folded) as Bits;
+                    running[s.run] = value;
+                    s.locals[a] = value;
+                    out.push(s);
+                    1
+                })
+            })?
+        } else {
+            self.apply(fg, &Action::LocalSet(acc))?
+        };
+        if !ok {
+            self.restore(fg, snap);
+        } else if !fg.loop_written.contains(&acc) {
+            fg.loop_written.push(acc);
         }
         Ok(())
     }
@@ -1714,22 +1818,79 @@ impl<'s> Generator<'s> {
         let snap = self.snapshot(fg);
         let mut ins = vec![Ins::End];
         fg.ctrl.pop();
+        let mut the_loop = None;
         if let Kind::Body = c.kind {
-            if let Some(Ctrl {
-                kind: Kind::Loop { counter, .. },
-                ..
-            }) = fg.ctrl.pop()
-            {
-                ins.extend(loop_tail(counter));
-                ins.push(Ins::End);
+            if let Some(lp) = fg.ctrl.pop() {
+                if let Kind::Loop { counter, .. } = lp.kind {
+                    ins.extend(loop_tail(counter));
+                    ins.push(Ins::End);
+                }
+                the_loop = Some(lp);
             }
         }
         fg.types.truncate(c.height);
         fg.types.extend(c.results.iter().copied());
-        if !self.probed(fg, snap, ins)? {
+        let ok = match Self::states_after_close(fg, &c, the_loop.as_ref()) {
+            Some(states) => self.derived(fg, snap, ins, |fg| fg.states = states)?,
+            None => self.probed(fg, snap, ins)?,
+        };
+        if !ok {
             return err("internal: closing a construct trapped or exceeded the fuel");
         }
         Ok(())
+    }
+
+    /// The visits after closing `c` (already popped, with its loop for a body), where they
+    /// follow from the visits at its end without running the program: no branch targets it,
+    /// and nothing of the enclosing block lies below it (those values are not in the
+    /// states). Closing costs no fuel (`end`; a loop's tail is already paid by every
+    /// iteration).
+    fn states_after_close(
+        fg: &FuncGen,
+        c: &Ctrl,
+        the_loop: Option<&Ctrl>,
+    ) -> Option<Vec<HoleState>> {
+        let level = fg.ctrl.len();
+        if c.targeted || Self::outer_height(fg, level) != c.height {
+            return None;
+        }
+        match &c.kind {
+            // Every visit at the end leaves the block, with its results.
+            Kind::Block => Some(fg.states.clone()),
+            // Outside loops, the visits of both arms meet, one per run, in run order.
+            Kind::If { .. } => {
+                let other = Self::with_locals(fg, c.other_arm.as_ref()?);
+                let mut all: Vec<HoleState> = fg.states.iter().cloned().chain(other).collect();
+                all.sort_by_key(|s| s.run);
+                Some(all)
+            }
+            // The last iteration's visit leaves the loop, its counter now zero.
+            Kind::Body => {
+                let lp = the_loop?;
+                let Kind::Loop { counter, .. } = lp.kind else {
+                    return None;
+                };
+                if lp.targeted {
+                    return None;
+                }
+                let last = val_bits(Val::I32(1));
+                let done = val_bits(Val::I32(0));
+                let c = counter as usize;
+                Some(
+                    fg.states
+                        .iter()
+                        .filter(|s| s.locals[c] == last)
+                        .map(|s| {
+                            let mut s = s.clone();
+                            s.locals[c] = done;
+                            s.stack.clear();
+                            s
+                        })
+                        .collect(),
+                )
+            }
+            Kind::Loop { .. } => None,
+        }
     }
 
     /// After an unconditional branch: the rest of the construct is dead, so it ends at once.
@@ -1751,6 +1912,11 @@ impl<'s> Generator<'s> {
             let cl = fg.ctrl.last_mut().expect("if");
             cl.kind = Kind::If { in_else: true };
             cl.start = fg.code.len() + 1;
+            // None of the first arm's visits reach the end (the branch left it). The probe
+            // still runs: the branch's fuel is not known yet.
+            if cl.other_arm.is_some() {
+                cl.other_arm = Some(Arc::new(Vec::new()));
+            }
             ins.push(Ins::Else);
         } else {
             ins.push(Ins::End);

@@ -2,6 +2,7 @@
 //! (`weft_core::for_each_op!`), and their binary encodings (wasm-encoder instructions with the
 //! same variant names). Nothing here says what an operator computes: the engine does.
 
+use std::sync::OnceLock;
 use wasm_encoder::{Instruction, MemArg};
 use weft_core::{BinaryOp, LoadOp, StoreOp, UnaryOp, ValType};
 
@@ -71,6 +72,43 @@ pub fn binary_ops() -> impl Iterator<Item = BinaryOp> {
         let [a, b] = o.operand_types();
         scalar(a) && scalar(b) && scalar(o.result_type())
     })
+}
+
+const SCALARS: [ValType; 4] = [ValType::I32, ValType::I64, ValType::F32, ValType::F64];
+
+fn scalar_index(t: ValType) -> Option<usize> {
+    SCALARS.iter().position(|s| *s == t)
+}
+
+/// Scalar unary operators whose operand has type `t` (computed once; the generator asks at
+/// every step).
+pub fn unary_ops_on(t: ValType) -> &'static [UnaryOp] {
+    static BY_TYPE: OnceLock<[Vec<UnaryOp>; 4]> = OnceLock::new();
+    let tables = BY_TYPE
+        .get_or_init(|| SCALARS.map(|t| unary_ops().filter(|o| o.operand_type() == t).collect()));
+    scalar_index(t).map_or(&[], |i| &tables[i])
+}
+
+/// Scalar binary operators whose operands have types `a` (below) and `b` (on top).
+pub fn binary_ops_on(a: ValType, b: ValType) -> &'static [BinaryOp] {
+    static BY_TYPES: OnceLock<Vec<Vec<BinaryOp>>> = OnceLock::new();
+    let tables = BY_TYPES.get_or_init(|| {
+        let mut t = Vec::new();
+        for a in SCALARS {
+            for b in SCALARS {
+                t.push(
+                    binary_ops()
+                        .filter(|o| o.operand_types() == [a, b])
+                        .collect(),
+                );
+            }
+        }
+        t
+    });
+    match (scalar_index(a), scalar_index(b)) {
+        (Some(i), Some(j)) => &tables[i * 4 + j],
+        _ => &[],
+    }
 }
 
 /// Scalar loads.

@@ -97,7 +97,6 @@ pub fn run_probe(
         ],
     };
     let bytes = program.encode(&imports, &[(func, body, &[])], MarkerMode::Comment);
-    let module = weft_ir::Module::new(&bytes).map_err(|e| format!("probe does not load: {e}"))?;
     let log = Arc::new(Mutex::new(Log::default()));
     let mut m: Machine<Concrete, NoObserver> = Machine::new(
         Concrete,
@@ -111,6 +110,8 @@ pub fn run_probe(
             },
         },
     );
+    let module = weft_ir::Module::new_lowered(&bytes, m.mode())
+        .map_err(|e| format!("probe does not load: {e}"))?;
     let nb = shape.block.len();
     let nl = shape.locals.len();
     let memory = shape.memory;

@@ -701,6 +701,7 @@ pub(crate) fn lower_function(
         }
         l.after_op(height_before.saturating_sub(pops));
     }
+    // Every frame closed and nothing after the function's `end` (the reader tracks frames).
     reader.finish()?;
     let lowered = LoweredFunc {
         func_index,

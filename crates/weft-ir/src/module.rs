@@ -292,6 +292,22 @@ impl Module {
 
     /// Parses and validates a binary module.
     pub fn new(bytes: &[u8]) -> Result<Module, LoadError> {
+        Self::parse(bytes, true)
+    }
+
+    /// Parses and validates a binary module, lowering its code in `mode` in the same pass
+    /// (lowering validates each body as it goes). For callers that load many small modules
+    /// and run each at once, such as the generator's probes: one pass over the code instead
+    /// of two.
+    pub fn new_lowered(bytes: &[u8], mode: LowerMode) -> Result<Module, LoadError> {
+        let m = Self::parse(bytes, false)?;
+        m.lowered(mode)?;
+        Ok(m)
+    }
+
+    /// Parses and validates everything but the function bodies, which are validated too when
+    /// `validate_bodies` is set (else the caller lowers them at once, which validates them).
+    fn parse(bytes: &[u8], validate_bodies: bool) -> Result<Module, LoadError> {
         if bytes.len() > MAX_MODULE_BYTES {
             return Err(LoadError::TooLarge(format!(
                 "{} bytes (limit {MAX_MODULE_BYTES})",
@@ -336,9 +352,11 @@ impl Module {
         for (func, body) in to_validate {
             let index = func.index;
             let ty = func.ty;
-            let mut v = func.into_validator(allocs);
-            v.validate(&body)?;
-            allocs = v.into_allocations();
+            if validate_bodies {
+                let mut v = func.into_validator(allocs);
+                v.validate(&body)?;
+                allocs = v.into_allocations();
+            }
             let r = body.range();
             sources.push(BodySource {
                 range: r.start as usize..r.end as usize,
@@ -764,4 +782,59 @@ fn empty_resources() -> ValidatorResources {
         }
     }
     unreachable!("the built-in tiny module is valid")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wasm(text: &str) -> Vec<u8> {
+        wat::parse_str(text).expect("test module text")
+    }
+
+    /// Loading with lowering in the same pass accepts what `new` accepts, with the code
+    /// lowered, and rejects invalid bodies (type errors, a missing `end`, code after it) just
+    /// as `new` does.
+    #[test]
+    fn new_lowered_validates_like_new() {
+        let good = wasm("(module (func (param i32) (result i32) local.get 0 i32.const 1 i32.add))");
+        let m = Module::new_lowered(&good, LowerMode::FAST_FUEL).expect("valid module");
+        assert!(m.lowered[LowerMode::FAST_FUEL.slot()].get().is_some());
+        assert!(Module::new(&good).is_ok());
+
+        let type_error = wasm("(module (func (result i32) i64.const 1))");
+        assert!(Module::new(&type_error).is_err());
+        assert!(Module::new_lowered(&type_error, LowerMode::FAST_FUEL).is_err());
+
+        // The body `i32.const 1; drop; end` with its final `end` (0x0b) dropped, and with an
+        // extra `nop` (0x01) after it: the code section entry is patched by hand.
+        let base = wasm("(module (func i32.const 1 drop))");
+        let end = base.len() - 1;
+        assert_eq!(base[end], 0x0b);
+        for patched in [
+            {
+                // Body size 5 -> 4, section size - 1, last byte removed.
+                let mut b = base.clone();
+                b.truncate(end);
+                let body_size = b.len() - 5;
+                b[body_size] -= 1;
+                b[body_size - 2] -= 1;
+                b
+            },
+            {
+                let mut b = base.clone();
+                b.push(0x01);
+                let body_size = b.len() - 7;
+                b[body_size] += 1;
+                b[body_size - 2] += 1;
+                b
+            },
+        ] {
+            assert!(Module::new(&patched).is_err(), "{patched:?}");
+            assert!(
+                Module::new_lowered(&patched, LowerMode::FAST_FUEL).is_err(),
+                "{patched:?}"
+            );
+        }
+    }
 }
