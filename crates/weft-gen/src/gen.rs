@@ -16,12 +16,15 @@ use crate::ins::{BlockTy, Ins, Marker};
 use crate::nan;
 use crate::ops;
 use crate::probe::{self, HoleShape, HoleState, WINDOW};
+use crate::program::MEMORY_PAGES;
 use crate::program::{FuncDef, Program};
 use crate::rng::Rng;
 use crate::strategy::{Strategy, View};
 use std::sync::Arc;
+use weft_core::fuel::FUNCTION_ENTRY;
 use weft_core::{BinaryOp, FuncType, LoadOp, StoreOp, UnaryOp, Val, ValType};
 use weft_exec::concrete::{bits_val, val_bits, Bits};
+use weft_exec::ConcreteMemory;
 use weft_exec::{Concrete, Config, Domain, Limits, Linker, Machine, NoObserver};
 
 /// Marks a global (rather than a local) in `FuncGen::loop_written`.
@@ -564,9 +567,8 @@ impl<'s> Generator<'s> {
     }
 
     fn gen_func(&mut self, mut fg: FuncGen) -> Result<(Vec<Ins>, Vec<ValType>, u64), GenError> {
-        if !self.probe(&mut fg)? {
-            return err("internal: the empty function does not run");
-        }
+        self.start_states(&mut fg);
+        self.confirm_derived(&mut fg)?;
         let mut steps = 0u32;
         loop {
             steps += 1;
@@ -649,8 +651,11 @@ impl<'s> Generator<'s> {
                 }
             }
         }
-        if !self.probe(&mut fg)? {
-            return err("internal: the finished function traps or exceeds its fuel");
+        // Every tile's effect is known by now (computed, derived or probed): a last probe
+        // would find the same (`check_derived` confirms it).
+        self.confirm_derived(&mut fg)?;
+        if fg.fuel.iter().any(|f| *f > fg.fuel_max) {
+            return err("internal: the finished function exceeds its fuel");
         }
         let fuel = fg.fuel.first().copied().unwrap_or(0);
         Ok((fg.code, fg.locals, fuel))
@@ -1215,26 +1220,72 @@ impl<'s> Generator<'s> {
             fg.code.push(i);
         }
         update(fg);
-        if self.check_derived {
-            let (states, fuel) = (fg.states.clone(), fg.fuel.clone());
-            let ran = self.probe(fg)?;
-            if !ran || !same_states(&states, &fg.states) || fuel != fg.fuel {
-                return err(format!(
-                    "internal: after {:?} the derived states differ from the probe's \
-                     (fuel {fuel:?} vs {:?}, {} vs {} visits)",
-                    fg.code.last(),
-                    fg.fuel,
-                    states.len(),
-                    fg.states.len()
-                ));
-            }
-        }
+        self.confirm_derived(fg)?;
         let fuel_now = fg.fuel.iter().copied().max().unwrap_or(0);
         if fuel_now + self.reserve_fuel(fg) <= fg.fuel_max {
             return Ok(true);
         }
         self.restore(fg, snap);
         Ok(false)
+    }
+
+    /// With [`Generator::check_derived`]: runs a probe and fails unless it finds exactly the
+    /// states and fuel derived without it.
+    fn confirm_derived(&mut self, fg: &mut FuncGen) -> Result<(), GenError> {
+        if !self.check_derived {
+            return Ok(());
+        }
+        let (states, fuel) = (fg.states.clone(), fg.fuel.clone());
+        let ran = self.probe(fg)?;
+        if !ran || !same_states(&states, &fg.states) || fuel != fg.fuel {
+            return err(format!(
+                "internal: after {:?} the derived states differ from the probe's \
+                 (fuel {fuel:?} vs {:?}, {} vs {} visits)",
+                fg.code.last(),
+                fg.fuel,
+                states.len(),
+                fg.states.len()
+            ));
+        }
+        Ok(())
+    }
+
+    /// The states at the start of a function: one visit per run, with the run's arguments,
+    /// zeroed locals and, in the entry function, the initial globals and memory. Entering
+    /// costs [`FUNCTION_ENTRY`].
+    fn start_states(&self, fg: &mut FuncGen) {
+        let (globals, mem, pages) = if fg.entry {
+            let mut data = vec![0u8; WINDOW as usize];
+            let (offset, bytes) = &self.program.data;
+            for (i, b) in bytes.iter().enumerate() {
+                if let Some(d) = data.get_mut(*offset as usize + i) {
+                    *d = *b;
+                }
+            }
+            let globals = self.program.globals.iter().map(|g| val_bits(*g)).collect();
+            (globals, ConcreteMemory { data }, MEMORY_PAGES as u32)
+        } else {
+            (vec![], ConcreteMemory::default(), 0)
+        };
+        let zeros = fg.locals.len();
+        fg.states = fg
+            .runs
+            .iter()
+            .enumerate()
+            .map(|(run, args)| HoleState {
+                run,
+                stack: vec![],
+                locals: args
+                    .iter()
+                    .map(|a| val_bits(*a))
+                    .chain(std::iter::repeat_n(0, zeros))
+                    .collect(),
+                globals: globals.clone(),
+                mem: mem.clone(),
+                pages,
+            })
+            .collect();
+        fg.fuel = vec![FUNCTION_ENTRY; fg.runs.len()];
     }
 
     /// Maps each visit, in execution order, to the visits it becomes (pushed onto the second
