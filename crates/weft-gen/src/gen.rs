@@ -13,7 +13,7 @@
 use crate::action::Action;
 use crate::config::{GenConfig, Task};
 use crate::ins::{BlockTy, Ins, Marker};
-use crate::nan;
+use crate::nan::{self, NanWatch};
 use crate::ops;
 use crate::probe::{self, HoleShape, HoleState, WINDOW};
 use crate::program::MEMORY_PAGES;
@@ -25,7 +25,7 @@ use weft_core::fuel::FUNCTION_ENTRY;
 use weft_core::{BinaryOp, FuncType, LoadOp, StoreOp, UnaryOp, Val, ValType};
 use weft_exec::concrete::{bits_val, val_bits, Bits};
 use weft_exec::ConcreteMemory;
-use weft_exec::{Concrete, Config, Domain, Limits, Linker, Machine, NoObserver};
+use weft_exec::{Concrete, Config, Domain, Limits, Linker, Machine};
 
 /// Marks a global (rather than a local) in `FuncGen::loop_written`.
 const LOOP_GLOBAL: u32 = 1 << 30;
@@ -97,9 +97,10 @@ struct Ctrl {
     other_arm: Option<Arc<Vec<HoleState>>>,
 }
 
-/// Runs finished helper functions in the engine (pure functions of their arguments).
+/// Runs finished helper functions in the engine (pure functions of their arguments),
+/// watching for NaNs whose bits engines may choose (see [`crate::nan`]).
 struct Runner {
-    m: Machine<Concrete, NoObserver>,
+    m: Machine<Concrete, NanWatch>,
     addrs: Vec<u32>,
 }
 
@@ -114,7 +115,7 @@ impl Runner {
         let bytes = p.to_wasm();
         let mut m = Machine::new(
             Concrete,
-            NoObserver,
+            NanWatch::default(),
             Config {
                 fuel: true,
                 limits: Limits {
@@ -132,11 +133,16 @@ impl Runner {
         Ok(Runner { m, addrs })
     }
 
-    /// Results and fuel (entry included) of a call, or `None` if it traps.
+    /// Results and fuel (entry included) of a call, or `None` if it traps or makes a NaN
+    /// whose bits engines may choose.
     fn call(&mut self, id: u32, args: &[Bits], fuel: u64) -> Option<(Vec<Bits>, u64)> {
         self.m.set_fuel(Some(fuel)).ok()?;
+        self.m.observer = NanWatch::default();
         let before = self.m.fuel_consumed();
         let r = self.m.call(self.addrs[id as usize], args).ok()?;
+        if self.m.observer.first.is_some() {
+            return None;
+        }
         Some((r, self.m.fuel_consumed() - before))
     }
 }
@@ -786,11 +792,11 @@ impl<'s> Generator<'s> {
             }
             acts.push(Action::Drop);
             for &op in ops::unary_ops_on(t) {
-                if fg
-                    .states
-                    .iter()
-                    .all(|s| Concrete.unary(op, s.stack[s.stack.len() - 1]).is_ok())
-                {
+                if fg.states.iter().all(|s| {
+                    Concrete
+                        .unary(op, s.stack[s.stack.len() - 1])
+                        .is_ok_and(|r| !nan_unspecified(Ins::Unary(op), r))
+                }) {
                     acts.push(Action::Unary(op));
                 }
             }
@@ -948,12 +954,17 @@ impl<'s> Generator<'s> {
         // its accumulation (or leave the loop in its first iteration): only `br_if` there.
         let n = fg.ctrl.len();
         let in_body = fg.ctrl.last().is_some_and(|c| c.kind == Kind::Body);
-        let mut empty_targets = Vec::new();
+        // `br_table` targets, grouped by the values their labels carry (all of a table's
+        // targets must carry the same).
+        let mut table_targets: Vec<(Vec<ValType>, Vec<u32>)> = Vec::new();
         for level in (0..n).rev() {
             let d = (n - 1 - level) as u32;
             if let Some(l) = Self::label(fg, level) {
-                if l.is_empty() {
-                    empty_targets.push(d);
+                if top(0) == Some(ValType::I32) && self.args_match(fg, &l, 1) {
+                    match table_targets.iter_mut().find(|(t, _)| *t == l) {
+                        Some((_, ds)) => ds.push(d),
+                        None => table_targets.push((l.clone(), vec![d])),
+                    }
                 }
                 if self.args_match(fg, &l, 0) && n > 0 && !in_body {
                     acts.push(Action::Br(d));
@@ -963,10 +974,12 @@ impl<'s> Generator<'s> {
                 }
             }
         }
-        if top(0) == Some(ValType::I32) && !empty_targets.is_empty() && n > 0 && !in_body {
+        if !table_targets.is_empty() && n > 0 && !in_body {
+            let g = self.rng.below(table_targets.len() as u64) as usize;
+            let targets = &table_targets[g].1;
             let k = self.rng.range(1, 3) as usize;
-            let ts: Vec<u32> = (0..k).map(|_| *self.rng.pick(&empty_targets)).collect();
-            let d = *self.rng.pick(&empty_targets);
+            let ts: Vec<u32> = (0..k).map(|_| *self.rng.pick(targets)).collect();
+            let d = *self.rng.pick(targets);
             acts.push(Action::BrTable(ts, d));
         }
         let res = fg.results.clone();

@@ -178,8 +178,9 @@ pub fn build(cfg: &GenConfig, seed: u64, index: u64) -> Result<Built, GenError> 
     build_with(cfg, seed, index, &mut Weighted::default())
 }
 
-/// Attempts per sample before giving up. About one attempt in eight is refused by the final
-/// run's NaN check (see [`crate::nan`]); twelve make a refused sample vanishingly rare.
+/// Attempts per sample before giving up. About one attempt in 300 is refused by the final
+/// run's NaN check (see [`crate::nan`]: a value fed back through a loop can reach a float
+/// operator after it was offered); twelve make a refused sample vanishingly rare.
 const MAX_ATTEMPTS: u32 = 12;
 
 /// Generates sample `index` with a given strategy. A failed attempt (the count is reported in
