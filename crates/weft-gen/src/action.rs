@@ -42,13 +42,29 @@ pub enum Action {
     MemoryCopy,
     /// `call` of a helper function id.
     Call(u32),
+    /// `i32.const depth; call f` of the recursive function `f`, which calls itself `depth`
+    /// times below this call (the arguments but the depth are on the stack).
+    CallRecursive(u32, u32),
     /// `i32.const slot; call_indirect` through table slot `slot`.
     CallIndirect(u32),
     /// `call_indirect` with the slot already on the stack (every execution's slot has this
     /// type index).
     CallIndirectDyn(u32),
+    /// `table.size`.
+    TableSize,
+    /// Push a function reference and test it with `ref.is_null`.
+    RefIsNull(RefOperand),
+    /// `table.get; ref.is_null` of the slot on the stack (in bounds in every execution).
+    TableGetIsNull,
+    /// `i32.const slot; ref.func f` (or `ref.null func`)`; table.set`: only at the entry
+    /// function's top level, where it runs exactly once, so later indirect calls know the
+    /// table they see.
+    TableSet(u32, Option<u32>),
     /// Open a `block` with these results.
     Block(Vec<ValType>),
+    /// Open a `block` taking the top `n` values of the stack as its parameters (multi-value),
+    /// with these results.
+    BlockParams(u32, Vec<ValType>),
     /// Open an `if` with these results (the condition is on the stack).
     If(Vec<ValType>),
     /// Open a counted loop running its body exactly this many times.
@@ -71,6 +87,17 @@ pub enum Action {
     Inspect,
 }
 
+/// Where the reference tested by [`Action::RefIsNull`] comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RefOperand {
+    /// `ref.null func`.
+    Null,
+    /// `ref.func` of a function id (one in the table's initial elements, so declared).
+    Func(u32),
+    /// `i32.const slot; table.get`.
+    Slot(u32),
+}
+
 /// The broad class of an action, for weighting and coverage.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -89,6 +116,8 @@ pub enum Category {
     Memory,
     /// Direct and indirect calls.
     Call,
+    /// Reference types: function references and the table.
+    Reference,
     /// Opening constructs.
     Open,
     /// Closing constructs.
@@ -112,8 +141,9 @@ impl Action {
             Load(..) | Store(..) | MemorySize | MemoryGrow | MemoryFill | MemoryCopy => {
                 Category::Memory
             }
-            Call(_) | CallIndirect(_) | CallIndirectDyn(_) => Category::Call,
-            Block(_) | If(_) | Loop(_) => Category::Open,
+            Call(_) | CallRecursive(..) | CallIndirect(_) | CallIndirectDyn(_) => Category::Call,
+            TableSize | RefIsNull(_) | TableGetIsNull | TableSet(..) => Category::Reference,
+            Block(_) | BlockParams(..) | If(_) | Loop(_) => Category::Open,
             Else | End => Category::Close,
             Br(_) | BrIf(_) | BrTable(..) | Return => Category::Branch,
             Flag | Inspect => Category::Marker,
@@ -145,9 +175,14 @@ impl Action {
             MemoryGrow => "memory.grow",
             MemoryFill => "memory.fill",
             MemoryCopy => "memory.copy",
-            Call(_) => "call",
+            Call(_) | CallRecursive(..) => "call",
             CallIndirect(_) | CallIndirectDyn(_) => "call_indirect",
-            Block(_) => "block",
+            TableSize => "table.size",
+            RefIsNull(RefOperand::Null) => "ref.null",
+            RefIsNull(RefOperand::Func(_)) => "ref.func",
+            RefIsNull(RefOperand::Slot(_)) | TableGetIsNull => "table.get",
+            TableSet(..) => "table.set",
+            Block(_) | BlockParams(..) => "block",
             If(_) => "if",
             Loop(_) => "loop",
             Else => "else",

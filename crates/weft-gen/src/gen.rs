@@ -10,7 +10,7 @@
 //! [`crate::probe`]) that re-runs the partial program in the engine. A state-changing tile in a
 //! loop is offered only after its probe shows no trap and fuel within budget.
 
-use crate::action::Action;
+use crate::action::{Action, RefOperand};
 use crate::config::{GenConfig, Task};
 use crate::ins::{BlockTy, Ins, Marker};
 use crate::nan::{self, NanWatch};
@@ -193,6 +193,11 @@ pub struct Generator<'s> {
     flags_placed: u32,
     inspect_placed: bool,
     check_derived: bool,
+    /// The recursive function, if the program has one.
+    recursive: Option<u32>,
+    /// The table's slots where the code generated so far leaves them (the entry function
+    /// changes them only at its top level, which runs once).
+    table_now: Vec<Option<u32>>,
 }
 
 /// A finished program and what generating it took.
@@ -269,6 +274,8 @@ impl<'s> Generator<'s> {
             flags_placed: 0,
             inspect_placed: false,
             check_derived: false,
+            recursive: None,
+            table_now: Vec::new(),
         }
     }
 
@@ -355,11 +362,21 @@ impl<'s> Generator<'s> {
             self.rng.below(cfg.max_helpers as u64 + 1) as u32
         };
         let helper_fuel = (cfg.fuel_max / 6).clamp(8, 60);
+        // Bounded recursion: with two helpers or more, sometimes a recursive function (see
+        // `recursive_body`) whose base case is an earlier helper `base` and whose step is the
+        // last helper, generated with the type the template needs.
+        let recursion = (nhelpers >= 2 && self.rng.below(2) == 0)
+            .then(|| self.rng.below(nhelpers as u64 - 1) as u32);
         for k in 0..nhelpers {
             let np = self.rng.range(1, 3) as usize;
-            let params: Vec<ValType> = (0..np).map(|_| *self.rng.pick(&SCALARS)).collect();
+            let mut params: Vec<ValType> = (0..np).map(|_| *self.rng.pick(&SCALARS)).collect();
             let nr = self.rng.range(1, 2) as usize;
-            let results: Vec<ValType> = (0..nr).map(|_| *self.rng.pick(&SCALARS)).collect();
+            let mut results: Vec<ValType> = (0..nr).map(|_| *self.rng.pick(&SCALARS)).collect();
+            if let (Some(base), true) = (recursion, k + 1 == nhelpers) {
+                results = self.program.func_type(base).results.clone();
+                params = results.clone();
+                params.push(ValType::I32);
+            }
             let nl = self.rng.below(3) as usize;
             let locals: Vec<ValType> = (0..nl).map(|_| *self.rng.pick(&SCALARS)).collect();
             let runs: Vec<Vec<Val>> = (0..3)
@@ -407,7 +424,27 @@ impl<'s> Generator<'s> {
             self.program.table = (0..slots)
                 .map(|_| self.rng.below(nhelpers as u64) as u32)
                 .collect();
-            self.runner = Some(Runner::new(&self.program, nhelpers as usize)?);
+            self.table_now = self.program.table.iter().copied().map(Some).collect();
+        }
+        if let Some(base) = recursion {
+            let base_ty = self.program.func_type(base).clone();
+            let mut params = base_ty.params.clone();
+            params.push(ValType::I32);
+            let ty = FuncType::new(params, base_ty.results.clone());
+            let id = self.program.funcs.len() as u32;
+            let body = self.recursive_body(id, base, nhelpers - 1);
+            let ty = self.program.type_index(&ty);
+            self.program.funcs.push(FuncDef {
+                ty,
+                locals: vec![],
+                body,
+                name: "rec".into(),
+            });
+            self.recursive = Some(id);
+        }
+        let callable = self.program.funcs.len() as u32;
+        if callable > 0 {
+            self.runner = Some(Runner::new(&self.program, callable as usize)?);
         }
 
         // The entry function.
@@ -419,7 +456,7 @@ impl<'s> Generator<'s> {
         let nl = self.rng.range(1, 4) as usize;
         let locals: Vec<ValType> = (0..nl).map(|_| *self.rng.pick(&SCALARS)).collect();
         let ty = self.program.type_index(&FuncType::new([], results.clone()));
-        self.program.entry = nhelpers;
+        self.program.entry = callable;
         self.program.funcs.push(FuncDef {
             ty,
             locals: locals.clone(),
@@ -428,7 +465,7 @@ impl<'s> Generator<'s> {
         });
         let base = self.program.to_wasm().len() as u64 + 16;
         let fg = FuncGen {
-            id: nhelpers,
+            id: callable,
             entry: true,
             params: vec![],
             results,
@@ -446,7 +483,7 @@ impl<'s> Generator<'s> {
             size_max: cfg.size_max,
             size_min: cfg.size_min,
             max_depth: cfg.max_depth as usize,
-            callable: nhelpers,
+            callable,
             loop_written: vec![],
         };
         let (mut body, locals, fuel) = self.gen_func(fg)?;
@@ -463,7 +500,7 @@ impl<'s> Generator<'s> {
             }
             i += 1;
         }
-        let f = &mut self.program.funcs[nhelpers as usize];
+        let f = &mut self.program.funcs[callable as usize];
         f.body = body;
         f.locals = locals;
         Ok(Generated {
@@ -471,6 +508,37 @@ impl<'s> Generator<'s> {
             fuel,
             stats: self.stats,
         })
+    }
+
+    /// The body of recursive function `id` of type `(P, n: i32) -> R`: the base helper
+    /// `base: P -> R` when `n <= 0`, else the step helper `step: (R, i32) -> R` applied to
+    /// `id(P, n - 1)` and `n`. Every call decreases `n`, so the recursion ends after at most
+    /// `n` levels; calls are offered only where the whole recursion, run in the engine for
+    /// every state, neither traps nor exceeds the fuel or the call depth.
+    fn recursive_body(&mut self, id: u32, base: u32, step: u32) -> Vec<Ins> {
+        let ty = self.program.func_type(base).clone();
+        let n = ty.params.len() as u32;
+        let args = || (0..n).map(Ins::LocalGet);
+        let mut body = vec![
+            Ins::LocalGet(n),
+            Ins::Const(Val::I32(0)),
+            Ins::Binary(BinaryOp::I32LeS),
+            Ins::If(self.block_ty(&ty.results)),
+        ];
+        body.extend(args());
+        body.push(Ins::Call(base));
+        body.push(Ins::Else);
+        body.extend(args());
+        body.extend([
+            Ins::LocalGet(n),
+            Ins::Const(Val::I32(1)),
+            Ins::Binary(BinaryOp::I32Sub),
+            Ins::Call(id),
+            Ins::LocalGet(n),
+            Ins::Call(step),
+            Ins::End,
+        ]);
+        body
     }
 
     fn shape_globals(&self, fg: &FuncGen) -> Vec<ValType> {
@@ -636,15 +704,27 @@ impl<'s> Generator<'s> {
         self.fix(&mut fg, &r)?;
         self.mix_loops_into_result(&mut fg)?;
         if fg.entry {
-            // wasmtime checks fuel at function entries and loop headers and traps when none is
-            // left there, so a run completes within exactly its fuel only if some fuel is
-            // consumed after the last check: end with a plain costing instruction.
+            // wasmtime checks fuel at function entries and loop headers, and (as seen with
+            // `memory.copy` last) after calls into its runtime, and traps when none is left
+            // there, so a run completes within exactly its fuel only if some fuel is consumed
+            // after the last check: end with a plain costing instruction.
             let plain = |i: Option<&Ins>| {
                 i.is_some_and(|i| {
                     i.cost() >= 1
-                        && !matches!(
+                        && matches!(
                             i,
-                            Ins::Call(_) | Ins::CallIndirect(_) | Ins::Br(_) | Ins::BrIf(_)
+                            Ins::Const(_)
+                                | Ins::Unary(_)
+                                | Ins::Binary(_)
+                                | Ins::Select
+                                | Ins::Drop
+                                | Ins::LocalGet(_)
+                                | Ins::LocalSet(_)
+                                | Ins::LocalTee(_)
+                                | Ins::GlobalGet(_)
+                                | Ins::GlobalSet(_)
+                                | Ins::Load(..)
+                                | Ins::Store(..)
                         )
                 })
             };
@@ -884,9 +964,23 @@ impl<'s> Generator<'s> {
                 acts.push(Action::Call(f));
             }
         }
+        if let Some(f) = self.recursive.filter(|f| *f < fg.callable) {
+            let mut params = self.program.func_type(f).params.clone();
+            params.pop();
+            if self.args_match(fg, &params, 0) {
+                let depth = self.rng.range(2, 6) as u32;
+                if let Some(d) = [depth, 2, 1].into_iter().find(|&d| {
+                    let depth = val_bits(Val::I32(d as i32));
+                    self.call_ok_with(fg, f, &[depth], room)
+                }) {
+                    acts.push(Action::CallRecursive(f, d));
+                }
+            }
+        }
         if fg.entry && !self.program.table.is_empty() {
             let mut seen = Vec::new();
-            for (slot, f) in self.program.table.clone().into_iter().enumerate() {
+            for (slot, f) in self.table_now.clone().into_iter().enumerate() {
+                let Some(f) = f else { continue };
                 if seen.contains(&f) {
                     continue;
                 }
@@ -897,7 +991,7 @@ impl<'s> Generator<'s> {
                 }
             }
             if top(0) == Some(ValType::I32) && !fg.states.is_empty() {
-                let table = self.program.table.clone();
+                let table = &self.table_now;
                 let fs: Option<Vec<u32>> = fg
                     .states
                     .iter()
@@ -905,6 +999,7 @@ impl<'s> Generator<'s> {
                         table
                             .get(s.stack[s.stack.len() - 1] as u32 as usize)
                             .copied()
+                            .flatten()
                     })
                     .collect();
                 if let Some(fs) = fs {
@@ -918,12 +1013,43 @@ impl<'s> Generator<'s> {
                     }
                 }
             }
+            // Reference types.
+            let slots = self.table_now.len() as u64;
+            let declared = self.program.table.clone();
+            if !stack_full {
+                acts.push(Action::TableSize);
+                acts.push(Action::RefIsNull(RefOperand::Null));
+                acts.push(Action::RefIsNull(RefOperand::Func(
+                    *self.rng.pick(&declared),
+                )));
+                acts.push(Action::RefIsNull(RefOperand::Slot(
+                    self.rng.below(slots) as u32
+                )));
+            }
+            if top(0) == Some(ValType::I32)
+                && fg
+                    .states
+                    .iter()
+                    .all(|s| (s.stack[s.stack.len() - 1] as u32 as u64) < slots)
+            {
+                acts.push(Action::TableGetIsNull);
+            }
+            if fg.ctrl.is_empty() && fg.states.len() == 1 {
+                let slot = self.rng.below(slots) as u32;
+                let f = (self.rng.below(3) > 0).then(|| *self.rng.pick(&declared));
+                acts.push(Action::TableSet(slot, f));
+            }
         }
         // Constructs.
         let can_open = Self::depth(fg) < fg.max_depth && size_room > 40 && room > 12 * v.max(1);
         if can_open && !stack_full {
             let r = self.random_types(2);
             acts.push(Action::Block(r));
+            if avail > 0 {
+                let n = self.rng.range(1, avail.min(3) as u64) as u32;
+                let r = self.random_types(2);
+                acts.push(Action::BlockParams(n, r));
+            }
             if top(0) == Some(ValType::I32) {
                 let r = self.random_types(2);
                 acts.push(Action::If(r));
@@ -1031,6 +1157,27 @@ impl<'s> Generator<'s> {
             let n = s.stack.len() - skip;
             match runner.call(f, &s.stack[n - np..n], room + 1) {
                 Some((_, fuel)) => total += fuel + 2,
+                None => return false,
+            }
+        }
+        total <= room
+    }
+
+    /// Whether calling `f` with its leading arguments from the stack and `tail` (pushed as
+    /// constants) completes in every state, within `room` fuel.
+    fn call_ok_with(&mut self, fg: &FuncGen, f: u32, tail: &[Bits], room: u64) -> bool {
+        let np = self.program.func_type(f).params.len() - tail.len();
+        let Some(runner) = self.runner.as_mut() else {
+            return false;
+        };
+        let mut total = 0;
+        let mut args = Vec::with_capacity(np + tail.len());
+        for s in &fg.states {
+            args.clear();
+            args.extend_from_slice(&s.stack[s.stack.len() - np..]);
+            args.extend_from_slice(tail);
+            match runner.call(f, &args, room + 1) {
+                Some((_, fuel)) => total += fuel + 2 + tail.len() as u64,
                 None => return false,
             }
         }
@@ -1193,6 +1340,31 @@ impl<'s> Generator<'s> {
         fg.size += est_len(&ins);
         fg.code.push(ins);
         Ok(())
+    }
+
+    /// Appends a reference-types tile: `code` pops `pops` values (an `i32` slot at most) and
+    /// pushes the `i32` that `result` gives for the popped value (or 0 when none).
+    fn reference(
+        &mut self,
+        fg: &mut FuncGen,
+        code: Vec<Ins>,
+        pops: usize,
+        result: impl Fn(Bits) -> i32,
+    ) {
+        let cost: u64 = code.iter().map(Ins::cost).sum();
+        for s in fg.states.iter_mut() {
+            let operand = if pops == 1 {
+                s.stack.pop().unwrap_or(0)
+            } else {
+                0
+            };
+            s.stack.push(val_bits(Val::I32(result(operand))));
+            fg.fuel[s.run] += cost;
+        }
+        fg.types.truncate(fg.types.len() - pops);
+        fg.types.push(ValType::I32);
+        fg.size += code.iter().map(est_len).sum::<u64>();
+        fg.code.extend(code);
     }
 
     /// Appends instructions that need a probe; `Ok(false)` (and nothing changed) if the probe
@@ -1443,8 +1615,53 @@ impl<'s> Generator<'s> {
                 return self.probed(fg, snap, vec![ins]);
             }
             Action::Call(f) => self.call(fg, &[*f], None, Ins::Call(*f))?,
+            Action::CallRecursive(f, depth) => self.call(
+                fg,
+                &[*f],
+                Some(Ins::Const(Val::I32(*depth as i32))),
+                Ins::Call(*f),
+            )?,
+            Action::TableSize => {
+                let n = self.table_now.len() as i32;
+                self.reference(fg, vec![Ins::TableSize], 0, |_| n)
+            }
+            Action::RefIsNull(RefOperand::Null) => {
+                self.reference(fg, vec![Ins::RefNullFunc, Ins::RefIsNull], 0, |_| 1)
+            }
+            Action::RefIsNull(RefOperand::Func(f)) => {
+                self.reference(fg, vec![Ins::RefFunc(*f), Ins::RefIsNull], 0, |_| 0)
+            }
+            Action::RefIsNull(RefOperand::Slot(k)) => {
+                let null = self.table_now[*k as usize].is_none() as i32;
+                let code = vec![
+                    Ins::Const(Val::I32(*k as i32)),
+                    Ins::TableGet,
+                    Ins::RefIsNull,
+                ];
+                self.reference(fg, code, 0, |_| null)
+            }
+            Action::TableGetIsNull => {
+                let table = self.table_now.clone();
+                self.reference(fg, vec![Ins::TableGet, Ins::RefIsNull], 1, |slot| {
+                    table[slot as u32 as usize].is_none() as i32
+                })
+            }
+            Action::TableSet(k, f) => {
+                let value = match f {
+                    Some(f) => Ins::RefFunc(*f),
+                    None => Ins::RefNullFunc,
+                };
+                let code = vec![Ins::Const(Val::I32(*k as i32)), value, Ins::TableSet];
+                for s in &fg.states {
+                    fg.fuel[s.run] += code.iter().map(Ins::cost).sum::<u64>();
+                }
+                fg.size += code.iter().map(est_len).sum::<u64>();
+                fg.code.extend(code);
+                self.table_now[*k as usize] = *f;
+            }
             Action::CallIndirect(slot) => {
-                let f = self.program.table[*slot as usize];
+                let f = self.table_now[*slot as usize]
+                    .ok_or_else(|| GenError("internal: indirect call of a null slot".into()))?;
                 let ty = self.program.funcs[f as usize].ty;
                 self.call(
                     fg,
@@ -1454,12 +1671,13 @@ impl<'s> Generator<'s> {
                 )?
             }
             Action::CallIndirectDyn(ty) => {
-                let table = self.program.table.clone();
+                let table = self.table_now.clone();
                 let fs: Vec<u32> = fg
                     .states
                     .iter()
                     .map(|s| table[s.stack[s.stack.len() - 1] as u32 as usize])
-                    .collect();
+                    .collect::<Option<_>>()
+                    .ok_or_else(|| GenError("internal: indirect call of a null slot".into()))?;
                 if fs.is_empty() {
                     // Dead code: any function of the type will do for the types.
                     let f = (0..self.program.funcs.len() as u32)
@@ -1477,6 +1695,22 @@ impl<'s> Generator<'s> {
                 return self.derived(fg, snap, vec![Ins::Block(bt)], |fg| {
                     Self::map_visits(fg, |mut s, out| {
                         s.stack.clear();
+                        out.push(s);
+                        0
+                    })
+                });
+            }
+            Action::BlockParams(n, r) => {
+                let n = *n as usize;
+                let params = fg.types[fg.types.len() - n..].to_vec();
+                let bt = BlockTy::Type(self.program.type_index(&FuncType::new(params, r.clone())));
+                self.open(fg, Kind::Block, r.clone());
+                fg.ctrl.last_mut().expect("the block").height -= n;
+                // Every visit enters the block with its top `n` values.
+                return self.derived(fg, snap, vec![Ins::Block(bt)], |fg| {
+                    Self::map_visits(fg, |mut s, out| {
+                        let below = s.stack.len() - n;
+                        s.stack.drain(..below);
                         out.push(s);
                         0
                     })

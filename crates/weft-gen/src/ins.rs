@@ -94,6 +94,8 @@ pub enum Ins {
     TableSize,
     /// `table.get` of table 0.
     TableGet,
+    /// `table.set` of table 0.
+    TableSet,
     /// A marker comment (no instruction in the binary).
     Marker(Marker),
     /// A call of an imported host function by import index (probes and instrumented copies).
@@ -146,6 +148,7 @@ impl Ins {
             Ins::RefIsNull => "ref.is_null",
             Ins::TableSize => "table.size",
             Ins::TableGet => "table.get",
+            Ins::TableSet => "table.set",
             Ins::Marker(_) => "",
             Ins::Unreachable => "unreachable",
         }

@@ -367,7 +367,7 @@ impl Program {
                 s
             }
             Ins::RefNullFunc => "ref.null func".into(),
-            Ins::TableSize | Ins::TableGet => format!("{} $tab0", ins.mnemonic()),
+            Ins::TableSize | Ins::TableGet | Ins::TableSet => format!("{} $tab0", ins.mnemonic()),
             Ins::Marker(Marker::Flag(k)) => format!(";;FLAG_{k}"),
             Ins::Marker(Marker::Inspect(_)) => ";;INSPECT".into(),
             Ins::HostCall(i) => format!("call {i}"),
@@ -472,6 +472,7 @@ fn emit(f: &mut Function, ins: &Ins, nimp: u32, markers: MarkerMode, scratch_bas
         Ins::RefIsNull => Instruction::RefIsNull,
         Ins::TableSize => Instruction::TableSize(0),
         Ins::TableGet => Instruction::TableGet(0),
+        Ins::TableSet => Instruction::TableSet(0),
         Ins::HostCall(i) => Instruction::Call(*i),
         Ins::Unreachable => Instruction::Unreachable,
         Ins::Marker(m) => {

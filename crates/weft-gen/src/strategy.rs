@@ -74,6 +74,7 @@ impl Default for Weighted {
             ("parametric", 0.7),
             ("memory", 2.0),
             ("call", 1.5),
+            ("reference", 0.8),
             ("open", 1.6),
             ("close", 1.0),
             ("branch", 0.8),
@@ -94,6 +95,7 @@ fn category_name(c: Category) -> &'static str {
         Category::Parametric => "parametric",
         Category::Memory => "memory",
         Category::Call => "call",
+        Category::Reference => "reference",
         Category::Open => "open",
         Category::Close => "close",
         Category::Branch => "branch",
@@ -181,6 +183,8 @@ impl Strategy for Weighted {
                     | Action::GlobalGet(_)
                     | Action::MemorySize
                     | Action::Block(_)
+                    | Action::TableSize
+                    | Action::RefIsNull(_)
             );
             if pushes {
                 *w /= 1.0 + n * n * 0.5;

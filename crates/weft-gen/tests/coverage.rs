@@ -4,7 +4,9 @@
 
 use rayon::prelude::*;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use weft_core::Val;
+use weft_exec::{Concrete, Config, Linker, Machine, Observer};
 use weft_gen::ins::Ins;
 use weft_gen::{build, ops, GenConfig, Task};
 
@@ -41,10 +43,61 @@ fn supported() -> Vec<String> {
         "br_if",
         "br_table",
         "return",
+        "ref.null",
+        "ref.func",
+        "ref.is_null",
+        "table.size",
+        "table.get",
+        "table.set",
     ] {
         v.push(m.to_string());
     }
     v
+}
+
+/// What one program contributes: its opcode histogram, its loops in `main`, those whose
+/// iteration count changes the answer, those that then trap, and its recursion depth.
+type Sampled = (BTreeMap<String, u32>, u32, u32, u32, Option<u32>);
+
+/// Counts nested calls of one function.
+#[derive(Default)]
+struct Nesting {
+    func: u32,
+    now: u32,
+    max: u32,
+}
+
+impl Observer<Concrete> for Nesting {
+    fn on_call(&mut self, _instance: u32, func: u32) {
+        if func == self.func {
+            self.now += 1;
+            self.max = self.max.max(self.now);
+        }
+    }
+    fn on_return(&mut self, _instance: u32, func: u32) {
+        if func == self.func {
+            self.now -= 1;
+        }
+    }
+}
+
+/// How deeply the program's recursive function (if any) nests in the run of `main`.
+fn recursion_depth(b: &weft_gen::Built) -> Option<u32> {
+    let func = b.program.funcs.iter().position(|f| f.name == "rec")? as u32;
+    let mut m = Machine::new(
+        Concrete,
+        Nesting {
+            func,
+            ..Nesting::default()
+        },
+        Config::default(),
+    );
+    let module = weft_ir::Module::new_lowered(&b.wasm, m.mode()).expect("module loads");
+    let inst = m
+        .instantiate(Arc::new(module), &Linker::new())
+        .expect("module instantiates");
+    m.invoke(inst, "main", &[]).expect("main completes");
+    Some(m.observer.max)
 }
 
 /// The answer of `main` with loop `which` of the entry function run `delta` more times.
@@ -73,7 +126,7 @@ fn every_supported_opcode_appears_and_loops_matter() {
         task: Task::Result,
         ..GenConfig::default()
     };
-    let per: Vec<(BTreeMap<String, u32>, u32, u32, u32)> = (0..n)
+    let per: Vec<Sampled> = (0..n)
         .into_par_iter()
         .map(|i| {
             let b = build(&cfg, 99, i).expect("generation");
@@ -95,12 +148,19 @@ fn every_supported_opcode_appears_and_loops_matter() {
                     }
                 }
             }
-            (b.sample.histogram, loops, changed, trapped)
+            let depth = recursion_depth(&b);
+            (b.sample.histogram, loops, changed, trapped, depth)
         })
         .collect();
     let mut hist: BTreeMap<String, u64> = BTreeMap::new();
     let (mut loops, mut changed, mut trapped) = (0u64, 0u64, 0u64);
-    for (h, l, c, t) in per {
+    let (mut recursive, mut called, mut recursed) = (0u64, 0u64, 0u64);
+    for (h, l, c, t, depth) in per {
+        if let Some(d) = depth {
+            recursive += 1;
+            called += (d >= 1) as u64;
+            recursed += (d >= 2) as u64;
+        }
         for (k, v) in h {
             *hist.entry(k).or_default() += v as u64;
         }
@@ -119,7 +179,16 @@ fn every_supported_opcode_appears_and_loops_matter() {
         hist.len(),
         share * 100.0
     );
+    eprintln!(
+        "{recursive} programs have a recursive function; main calls it in {called}, \
+         and it calls itself in {recursed}"
+    );
     assert!(missing.is_empty(), "never generated: {missing:?}");
+    // Bounded recursion is generated, and really recurses, in a fair share of programs.
+    assert!(
+        recursed * 50 >= n,
+        "recursion ran in only {recursed} of {n} programs"
+    );
     assert!(loops > 0);
     // At least half of the loops must change the answer when their iteration count changes.
     assert!(share >= 0.5, "only {:.1}% of loops matter", share * 100.0);
