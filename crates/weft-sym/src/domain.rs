@@ -317,6 +317,48 @@ impl Symbolic {
         Ok(self.wrap(r))
     }
 
+    /// For a trapping float-to-integer conversion of `x`, an `i32` term that is 1 exactly when
+    /// it does not trap (not NaN, and truncated into the target's range); `None` for other
+    /// operators.
+    fn conversion_in_range(&self, op: UnaryOp, x: TermId) -> Option<TermId> {
+        use UnaryOp::*;
+        let (signed, to) = match op {
+            I32TruncF32S | I32TruncF64S => (true, 32),
+            I64TruncF32S | I64TruncF64S => (true, 64),
+            I32TruncF32U | I32TruncF64U => (false, 32),
+            I64TruncF32U | I64TruncF64U => (false, 64),
+            _ => return None,
+        };
+        let from64 = matches!(
+            op,
+            I32TruncF64S | I64TruncF64S | I32TruncF64U | I64TruncF64U
+        );
+        let t = &self.terms;
+        let c = |v: f64| {
+            if from64 {
+                t.constant(64, v.to_bits())
+            } else {
+                t.constant(32, (v as f32).to_bits() as u64)
+            }
+        };
+        let cmp = |f32op: BinaryOp, f64op: BinaryOp, a: TermId, b: TermId| {
+            t.app(Op::FBinary(if from64 { f64op } else { f32op }), 32, &[a, b])
+        };
+        let high = c(2f64.powi(if signed { to - 1 } else { to }));
+        let below_high = cmp(BinaryOp::F32Lt, BinaryOp::F64Lt, x, high);
+        // The lowest operand that truncates into range: -2^(n-1) itself where the float has no
+        // value between it and -2^(n-1) - 1 (f32 always; f64 for 64-bit targets), else
+        // anything above -2^(n-1) - 1; for unsigned targets, anything above -1.
+        let above_low = if !signed {
+            cmp(BinaryOp::F32Gt, BinaryOp::F64Gt, x, c(-1.0))
+        } else if from64 && to == 32 {
+            cmp(BinaryOp::F32Gt, BinaryOp::F64Gt, x, c(-2147483649.0))
+        } else {
+            cmp(BinaryOp::F32Ge, BinaryOp::F64Ge, x, c(-(2f64.powi(to - 1))))
+        };
+        Some(t.app(Op::And, 32, &[below_high, above_low]))
+    }
+
     fn is_int_binary(op: BinaryOp) -> bool {
         let [x, y] = op.operand_types();
         matches!(x, ValType::I32 | ValType::I64)
@@ -379,8 +421,17 @@ impl Domain for Symbolic {
             F64Neg => tt.app(Op::Xor, 64, &[t, tt.constant(64, 1 << 63)]),
             F32Abs => tt.app(Op::And, 32, &[t, tt.constant(32, (1 << 31) - 1)]),
             F64Abs => tt.app(Op::And, 64, &[t, tt.constant(64, (1 << 63) - 1)]),
+            _ if crate::smt::encodes_unary(op) => {
+                if let Some(valid) = self.conversion_in_range(op, t) {
+                    let t = &self.terms;
+                    let bad = t.app(Op::Eq, 0, &[valid, t.constant(32, 0)]);
+                    self.trap_if(bad, TrapCode::BadConversionToInteger)?;
+                }
+                let w = width_of(op.result_type()).unwrap_or(32);
+                self.terms.app(Op::FUnary(op), w, &[t])
+            }
             _ => {
-                // Float arithmetic and SIMD: concretise the operand, run the concrete operator.
+                // SIMD: concretise the operand, run the concrete operator.
                 let x = self.concrete(a)?;
                 return Concrete.unary(op, x).map(SymVal::Con);
             }
@@ -405,6 +456,12 @@ impl Domain for Symbolic {
             let mag = t.app(Op::And, w, &[x, t.constant(w, sign - 1)]);
             let sg = t.app(Op::And, w, &[y, t.constant(w, sign)]);
             return Ok(self.wrap(t.app(Op::Or, w, &[mag, sg])));
+        }
+        if crate::smt::encodes_binary(op) {
+            let w = width_of(op.operand_types()[0]).unwrap_or(32);
+            let rw = width_of(op.result_type()).unwrap_or(32);
+            let (x, y) = (self.term_of(a, w), self.term_of(b, w));
+            return Ok(self.wrap(self.terms.app(Op::FBinary(op), rw, &[x, y])));
         }
         let x = self.concrete(a)?;
         let y = self.concrete(b)?;
@@ -585,6 +642,62 @@ impl Domain for Symbolic {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The no-trap condition of every trapping float-to-integer conversion, evaluated on
+    /// operands around the range limits, agrees with the concrete engine trapping or not.
+    #[test]
+    fn conversion_guards_match_the_engine() {
+        use UnaryOp::*;
+        let d = Symbolic::new(Terms::default());
+        let f64s = [
+            -2147483649.0,
+            -2147483648.9,
+            -2147483648.0,
+            -1.0,
+            -0.9,
+            -0.0,
+            2147483647.9,
+            2147483648.0,
+            4294967295.9,
+            4294967296.0,
+            -9223372036854775808.0,
+            9223372036854775807.0,
+            18446744073709551615.0,
+            f64::NAN,
+            f64::INFINITY,
+        ];
+        let x32 = d.terms.fresh("x32", 32);
+        let x64 = d.terms.fresh("x64", 64);
+        let ops = [
+            I32TruncF32S,
+            I32TruncF32U,
+            I32TruncF64S,
+            I32TruncF64U,
+            I64TruncF32S,
+            I64TruncF32U,
+            I64TruncF64S,
+            I64TruncF64U,
+        ];
+        let mut seen = [0; 2];
+        for op in ops {
+            let from64 = op.operand_type() == ValType::F64;
+            let x = if from64 { x64 } else { x32 };
+            let guard = d.conversion_in_range(op, x).expect("a trapping conversion");
+            for v in f64s {
+                let bits = if from64 {
+                    v.to_bits()
+                } else {
+                    (v as f32).to_bits() as u64
+                };
+                let sym = if from64 { 1 } else { 0 };
+                let model = HashMap::from([(sym, bits)]);
+                let ok = weft_exec::Concrete.unary(op, bits as u128).is_ok();
+                assert_eq!(d.terms.eval(guard, &model) == 1, ok, "{} of {v}", op.name());
+                seen[ok as usize] += 1;
+            }
+        }
+        assert!(seen[0] > 20 && seen[1] > 20, "{seen:?}");
+    }
 
     #[test]
     fn branch_forks_then_takes_the_forced_side() {

@@ -555,8 +555,7 @@ fn resolve(
                 if v.len() as u32 >= k {
                     out.incomplete.push(match why {
                         ValueWhy::Concretize => {
-                            "a symbolic value was concretised (float, SIMD or host operand)"
-                                .to_string()
+                            "a symbolic value was concretised (SIMD or host operand)".to_string()
                         }
                         _ => format!(
                             "more than {k} values for a symbolic {}",

@@ -4,10 +4,17 @@
 //! internal node in post-order (so shared sub-terms are printed once and deep terms never
 //! recurse), and the assertions. Local names depend only on the structure of the query, not
 //! on term ids, so the same query prints the same text in every run.
+//!
+//! Float operators use the SMT-LIB floating-point theory (`QF_FPBV`): operands are bit
+//! patterns turned into floats with `to_fp`. A float-valued node is a declared bit-vector
+//! constrained to be the result's bits; when the result is a NaN, any NaN pattern (WebAssembly
+//! leaves NaN bits open, so a model may pick other bits than the concrete engine; the replay
+//! check reports only what the engine reproduces).
 
 use crate::term::{Op, TermId, Terms, Width};
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use weft_core::{BinaryOp, UnaryOp};
 
 /// A printed query: the SMT-LIB2 commands and the symbols it declares.
 #[derive(Clone, Debug)]
@@ -83,10 +90,27 @@ pub fn print(terms: &Terms, assertions: &[TermId]) -> Script {
             _ => {
                 let a: Vec<&str> = ops.iter().map(|x| names[x].as_str()).collect();
                 let aw = ops.first().map(|x| terms.width(*x)).unwrap_or(n.width);
-                let expr = expr(n.op, n.width, aw, &a);
                 let local = format!("_{next}");
                 next += 1;
-                let _ = writeln!(defs, "(define-fun {local} () {} {expr})", sort(n.width));
+                match float_expr(n.op, n.width, aw, &a) {
+                    Some(Float::Value(fp)) => {
+                        // The node's bits: exactly the result's, or any NaN for a NaN.
+                        let s = sort(n.width);
+                        let back = format!("({} {local})", to_fp(n.width));
+                        let _ = writeln!(
+                            defs,
+                            "(declare-fun {local} () {s})\n(assert (let ((r {fp})) \
+                             (ite (fp.isNaN r) (fp.isNaN {back}) (= {back} r))))"
+                        );
+                    }
+                    Some(Float::Bits(e)) => {
+                        let _ = writeln!(defs, "(define-fun {local} () {} {e})", sort(n.width));
+                    }
+                    None => {
+                        let expr = expr(n.op, n.width, aw, &a);
+                        let _ = writeln!(defs, "(define-fun {local} () {} {expr})", sort(n.width));
+                    }
+                }
                 local
             }
         };
@@ -99,6 +123,152 @@ pub fn print(terms: &Terms, assertions: &[TermId]) -> Script {
     symbols.sort_unstable();
     symbols.dedup();
     Script { text, symbols }
+}
+
+/// A float node in SMT-LIB: a float-sorted result, or a bit-vector one.
+enum Float {
+    Value(String),
+    Bits(String),
+}
+
+/// `(_ to_fp e s)` for the float of `w` bits.
+fn to_fp(w: Width) -> &'static str {
+    if w == 32 {
+        "(_ to_fp 8 24)"
+    } else {
+        "(_ to_fp 11 53)"
+    }
+}
+
+/// The NaN of the float of `w` bits.
+fn nan(w: Width) -> &'static str {
+    if w == 32 {
+        "(_ NaN 8 24)"
+    } else {
+        "(_ NaN 11 53)"
+    }
+}
+
+/// The float constant `v` (exactly representable) of `w` bits.
+fn float_const(w: Width, v: f64) -> String {
+    if w == 32 {
+        format!("({} {})", to_fp(w), bv(32, (v as f32).to_bits() as u64))
+    } else {
+        format!("({} {})", to_fp(w), bv(64, v.to_bits()))
+    }
+}
+
+/// SMT-LIB for a float node of result width `w` and operand width `aw`; `None` for other
+/// nodes. Rounding is to nearest-even except where WebAssembly says otherwise.
+fn float_expr(op: Op, w: Width, aw: Width, a: &[&str]) -> Option<Float> {
+    let f = |i: usize| format!("({} {})", to_fp(aw), a[i]);
+    let bool_bv = |b: String| format!("(ite {b} {} {})", bv(32, 1), bv(32, 0));
+    Some(match op {
+        Op::FBinary(o) => {
+            use BinaryOp::*;
+            let (x, y) = (f(0), f(1));
+            let arith = |name: &str| Float::Value(format!("({name} RNE {x} {y})"));
+            match o {
+                F32Add | F64Add => arith("fp.add"),
+                F32Sub | F64Sub => arith("fp.sub"),
+                F32Mul | F64Mul => arith("fp.mul"),
+                F32Div | F64Div => arith("fp.div"),
+                F32Min | F64Min | F32Max | F64Max => {
+                    // NaN if either is; of two zeros, -0 for min and +0 for max. Written with
+                    // comparisons: SMT-LIB's fp.min/fp.max leave the zeros open, and cvc5
+                    // answers `unknown` about them.
+                    let (less, pick) = if matches!(o, F32Min | F64Min) {
+                        ("fp.lt", "fp.isNegative")
+                    } else {
+                        ("fp.gt", "fp.isPositive")
+                    };
+                    Float::Value(format!(
+                        "(ite (or (fp.isNaN {x}) (fp.isNaN {y})) {nan} \
+                         (ite (and (fp.isZero {x}) (fp.isZero {y})) (ite ({pick} {x}) {x} {y}) \
+                         (ite ({less} {x} {y}) {x} {y})))",
+                        nan = nan(aw)
+                    ))
+                }
+                F32Eq | F64Eq => Float::Bits(bool_bv(format!("(fp.eq {x} {y})"))),
+                F32Ne | F64Ne => Float::Bits(bool_bv(format!("(not (fp.eq {x} {y}))"))),
+                F32Lt | F64Lt => Float::Bits(bool_bv(format!("(fp.lt {x} {y})"))),
+                F32Gt | F64Gt => Float::Bits(bool_bv(format!("(fp.gt {x} {y})"))),
+                F32Le | F64Le => Float::Bits(bool_bv(format!("(fp.leq {x} {y})"))),
+                F32Ge | F64Ge => Float::Bits(bool_bv(format!("(fp.geq {x} {y})"))),
+                _ => return None,
+            }
+        }
+        Op::FUnary(o) => {
+            use UnaryOp::*;
+            let x = f(0);
+            let round = |mode: &str| Float::Value(format!("(fp.roundToIntegral {mode} {x})"));
+            let from_int = |signed: bool| {
+                let conv = if signed {
+                    to_fp(w).to_string()
+                } else {
+                    to_fp(w).replace("to_fp", "to_fp_unsigned")
+                };
+                Float::Value(format!("({conv} RNE {})", a[0]))
+            };
+            // Truncation towards zero to `w` bits. The trapping forms are guarded by the
+            // domain (the path excludes NaN and out-of-range operands); the saturating forms
+            // clamp like WebAssembly.
+            let trunc = |signed: bool, sat: bool| {
+                let to = if signed { "fp.to_sbv" } else { "fp.to_ubv" };
+                let t = format!("((_ {to} {w}) RTZ {x})");
+                if !sat {
+                    return Float::Bits(t);
+                }
+                let (lo, hi, min, max) = if signed {
+                    let h = 2f64.powi(w as i32 - 1);
+                    (-h, h, 1u64 << (w - 1), (1u64 << (w - 1)) - 1)
+                } else {
+                    (0.0, 2f64.powi(w as i32), 0, u64::MAX >> (64 - w))
+                };
+                Float::Bits(format!(
+                    "(ite (fp.isNaN {x}) {zero} (ite (fp.lt {x} {lo}) {min} \
+                     (ite (fp.geq {x} {hi}) {max} {t})))",
+                    zero = bv(w, 0),
+                    lo = float_const(aw, lo),
+                    hi = float_const(aw, hi),
+                    min = bv(w, min),
+                    max = bv(w, max),
+                ))
+            };
+            match o {
+                F32Sqrt | F64Sqrt => Float::Value(format!("(fp.sqrt RNE {x})")),
+                F32Ceil | F64Ceil => round("RTP"),
+                F32Floor | F64Floor => round("RTN"),
+                F32Trunc | F64Trunc => round("RTZ"),
+                F32Nearest | F64Nearest => round("RNE"),
+                F32ConvertI32S | F32ConvertI64S | F64ConvertI32S | F64ConvertI64S => from_int(true),
+                F32ConvertI32U | F32ConvertI64U | F64ConvertI32U | F64ConvertI64U => {
+                    from_int(false)
+                }
+                F64PromoteF32 | F32DemoteF64 => Float::Value(format!("({} RNE {x})", to_fp(w))),
+                I32TruncF32S | I32TruncF64S | I64TruncF32S | I64TruncF64S => trunc(true, false),
+                I32TruncF32U | I32TruncF64U | I64TruncF32U | I64TruncF64U => trunc(false, false),
+                I32TruncSatF32S | I32TruncSatF64S | I64TruncSatF32S | I64TruncSatF64S => {
+                    trunc(true, true)
+                }
+                I32TruncSatF32U | I32TruncSatF64U | I64TruncSatF32U | I64TruncSatF64U => {
+                    trunc(false, true)
+                }
+                _ => return None,
+            }
+        }
+        _ => return None,
+    })
+}
+
+/// The float operators the solver encodes exactly (the domain concretises others).
+pub fn encodes_unary(op: UnaryOp) -> bool {
+    float_expr(Op::FUnary(op), 32, 32, &["x"]).is_some()
+}
+
+/// The float operators the solver encodes exactly (the domain concretises others).
+pub fn encodes_binary(op: BinaryOp) -> bool {
+    float_expr(Op::FBinary(op), 32, 32, &["x", "y"]).is_some()
 }
 
 fn expr(op: Op, w: Width, aw: Width, a: &[&str]) -> String {
@@ -171,6 +341,7 @@ fn expr(op: Op, w: Width, aw: Width, a: &[&str]) -> String {
         Op::Concat => bin("concat"),
         Op::ZExt => format!("((_ zero_extend {}) {})", w - aw, a[0]),
         Op::SExt => format!("((_ sign_extend {}) {})", w - aw, a[0]),
+        Op::FUnary(_) | Op::FBinary(_) => unreachable!("float nodes are printed by float_expr"),
     }
 }
 

@@ -4,12 +4,16 @@
 //! Building a node goes through the simplifier first, so equal expressions share one id and
 //! constant sub-expressions never reach the solver. Floating-point values are kept as their
 //! IEEE bit patterns (32 or 64-bit vectors): bit-level float operators (`neg`, `abs`,
-//! `copysign`, reinterpretations) are exact rewrites here; arithmetic on symbolic floats is
-//! concretised by the domain (see `domain.rs`).
+//! `copysign`, reinterpretations) are exact rewrites here; float arithmetic, comparisons and
+//! conversions are nodes carrying the WebAssembly operator ([`Op::FUnary`], [`Op::FBinary`]),
+//! folded and evaluated with the engine's concrete semantics and sent to the solver in the
+//! SMT-LIB floating-point theory (see `smt.rs`).
 
 use std::collections::HashMap;
 use std::fmt::{self, Write as _};
 use std::sync::{Arc, Mutex};
+use weft_core::{BinaryOp, UnaryOp};
+use weft_exec::{Concrete, Domain};
 
 /// A term: an index into a [`Terms`] table. Equal ids mean structurally equal terms.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -91,6 +95,12 @@ pub enum Op {
     ZExt,
     /// Sign extension to the node's width.
     SExt,
+    /// A float operator of WebAssembly on bit patterns (arithmetic, rounding, conversions,
+    /// promotion and demotion), with its exact semantics.
+    FUnary(UnaryOp),
+    /// A float operator of WebAssembly on bit patterns (arithmetic, `min`/`max`, and
+    /// comparisons, which give an `i32` 0 or 1), with its exact semantics.
+    FBinary(BinaryOp),
 }
 
 /// One hash-consed node.
@@ -787,6 +797,18 @@ impl Terms {
                 self.fmt_term(a[0], s, depth + 1);
                 let _ = write!(s, "[{hi}:{lo}]");
             }
+            Op::FUnary(o) => {
+                let _ = write!(s, "{}(", o.name());
+                self.fmt_term(a[0], s, depth + 1);
+                s.push(')');
+            }
+            Op::FBinary(o) => {
+                let _ = write!(s, "{}(", o.name());
+                self.fmt_term(a[0], s, depth + 1);
+                s.push_str(", ");
+                self.fmt_term(a[1], s, depth + 1);
+                s.push(')');
+            }
             Op::ZExt | Op::SExt | Op::Clz | Op::Ctz | Op::Popcnt => {
                 let name = match n.op {
                     Op::ZExt => "zext",
@@ -912,6 +934,15 @@ pub fn fold(op: Op, w: Width, v: &[u64], ws: &[Width]) -> Option<u64> {
         }
         Op::ZExt => v[0] & am,
         Op::SExt => sext(v[0], aw) as u64,
+        // The engine's own operators, so folding and model evaluation agree with the concrete
+        // run bit for bit (NaN payloads included). A trapping conversion has no value.
+        Op::FUnary(o) => Concrete.unary(o, (v[0] & am) as u128).ok()? as u64,
+        Op::FBinary(o) => {
+            let bm = mask(ws.get(1).copied().unwrap_or(aw));
+            Concrete
+                .binary(o, (v[0] & am) as u128, (v[1] & bm) as u128)
+                .ok()? as u64
+        }
     };
     Some(r & m)
 }
