@@ -95,6 +95,10 @@ struct Ctrl {
     /// condition was zero while the first arm grows, with an empty stack; those that finished
     /// the first arm while the second grows). `None` where unknown.
     other_arm: Option<Arc<Vec<HoleState>>>,
+    /// Where each run passes the opening at most once: per run, the enclosing block's values
+    /// below the construct when it opened (they are not in the states inside it, and are
+    /// back on the stack when it closes). `None` where unknown.
+    below: Option<Arc<Vec<Option<Vec<Bits>>>>>,
 }
 
 /// Runs finished helper functions in the engine (pure functions of their arguments),
@@ -1521,7 +1525,23 @@ impl<'s> Generator<'s> {
             visits,
             targeted: false,
             other_arm: None,
+            below: None,
         });
+    }
+
+    /// Records the values below the construct just opened, `kept` of each visit's top
+    /// values entering it (see [`Ctrl::below`]); nothing where a run passes more than once.
+    fn save_below(fg: &mut FuncGen, kept: usize) {
+        let once = fg.states.windows(2).all(|w| w[0].run < w[1].run);
+        if !once {
+            return;
+        }
+        let mut below = vec![None; fg.fuel.len()];
+        for s in &fg.states {
+            let n = s.stack.len() - kept;
+            below[s.run] = Some(s.stack[..n].to_vec());
+        }
+        fg.ctrl.last_mut().expect("the construct just opened").below = Some(Arc::new(below));
     }
 
     fn block_ty(&mut self, results: &[ValType]) -> BlockTy {
@@ -1691,6 +1711,7 @@ impl<'s> Generator<'s> {
             Action::Block(r) => {
                 let bt = self.block_ty(r);
                 self.open(fg, Kind::Block, r.clone());
+                Self::save_below(fg, 0);
                 // Every visit enters the block with no values (`block` costs nothing).
                 return self.derived(fg, snap, vec![Ins::Block(bt)], |fg| {
                     Self::map_visits(fg, |mut s, out| {
@@ -1706,6 +1727,7 @@ impl<'s> Generator<'s> {
                 let bt = BlockTy::Type(self.program.type_index(&FuncType::new(params, r.clone())));
                 self.open(fg, Kind::Block, r.clone());
                 fg.ctrl.last_mut().expect("the block").height -= n;
+                Self::save_below(fg, n);
                 // Every visit enters the block with its top `n` values.
                 return self.derived(fg, snap, vec![Ins::Block(bt)], |fg| {
                     Self::map_visits(fg, |mut s, out| {
@@ -1720,6 +1742,7 @@ impl<'s> Generator<'s> {
                 fg.types.pop();
                 let bt = self.block_ty(r);
                 self.open(fg, Kind::If { in_else: false }, r.clone());
+                Self::save_below(fg, 1);
                 // The visits whose condition is non-zero enter the first arm; the others go on
                 // after it as before. Every visit pays for the `if`.
                 let mut skipped = Vec::new();
@@ -2140,27 +2163,26 @@ impl<'s> Generator<'s> {
 
     /// The visits after closing `c` (already popped, with its loop for a body), where they
     /// follow from the visits at its end without running the program: no branch targets it,
-    /// and nothing of the enclosing block lies below it (those values are not in the
-    /// states). Closing costs no fuel (`end`; a loop's tail is already paid by every
+    /// and the enclosing block's values below it are known (none, or saved per run when it
+    /// opened). Closing costs no fuel (`end`; a loop's tail is already paid by every
     /// iteration).
     fn states_after_close(
         fg: &FuncGen,
         c: &Ctrl,
         the_loop: Option<&Ctrl>,
     ) -> Option<Vec<HoleState>> {
-        let level = fg.ctrl.len();
-        if c.targeted || Self::outer_height(fg, level) != c.height {
+        if c.targeted {
             return None;
         }
-        match &c.kind {
+        let mut states = match &c.kind {
             // Every visit at the end leaves the block, with its results.
-            Kind::Block => Some(fg.states.clone()),
+            Kind::Block => fg.states.clone(),
             // Outside loops, the visits of both arms meet, one per run, in run order.
             Kind::If { .. } => {
                 let other = Self::with_locals(fg, c.other_arm.as_ref()?);
                 let mut all: Vec<HoleState> = fg.states.iter().cloned().chain(other).collect();
                 all.sort_by_key(|s| s.run);
-                Some(all)
+                all
             }
             // The last iteration's visit leaves the loop, its counter now zero.
             Kind::Body => {
@@ -2168,13 +2190,13 @@ impl<'s> Generator<'s> {
                 let Kind::Loop { counter, .. } = lp.kind else {
                     return None;
                 };
-                if lp.targeted {
+                if lp.targeted || Self::outer_height(fg, fg.ctrl.len()) != lp.height {
                     return None;
                 }
                 let last = val_bits(Val::I32(1));
                 let done = val_bits(Val::I32(0));
                 let c = counter as usize;
-                Some(
+                return Some(
                     fg.states
                         .iter()
                         .filter(|s| s.locals[c] == last)
@@ -2185,10 +2207,19 @@ impl<'s> Generator<'s> {
                             s
                         })
                         .collect(),
-                )
+                );
             }
-            Kind::Loop { .. } => None,
+            Kind::Loop { .. } => return None,
+        };
+        if Self::outer_height(fg, fg.ctrl.len()) != c.height {
+            // Put back the values that were below the construct, run by run.
+            let below = c.below.as_ref()?;
+            for s in &mut states {
+                let lower = below.get(s.run)?.as_ref()?;
+                s.stack.splice(0..0, lower.iter().copied());
+            }
         }
+        Some(states)
     }
 
     /// After an unconditional branch: the rest of the construct is dead, so it ends at once.
