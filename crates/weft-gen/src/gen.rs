@@ -99,6 +99,10 @@ struct Ctrl {
     /// below the construct when it opened (they are not in the states inside it, and are
     /// back on the stack when it closes). `None` where unknown.
     below: Option<Arc<Vec<Option<Vec<Bits>>>>>,
+    /// Outside loops: the visits that branched to this construct's end, each with the values
+    /// its label carries, in the state in which they left. `None` where unknown (a branch
+    /// from inside a loop, whose visits are probed).
+    arrivals: Option<Arc<Vec<HoleState>>>,
 }
 
 /// Runs finished helper functions in the engine (pure functions of their arguments),
@@ -1503,11 +1507,51 @@ impl<'s> Generator<'s> {
             .collect()
     }
 
-    /// Records that a branch of relative depth `depth` targets its construct.
+    /// Records that a branch of relative depth `depth` targets its construct, from a place
+    /// whose branching visits are not derived (so its arrivals become unknown).
     fn mark_target(fg: &mut FuncGen, depth: u32) {
         if let Some(i) = fg.ctrl.len().checked_sub(1 + depth as usize) {
             fg.ctrl[i].targeted = true;
+            fg.ctrl[i].arrivals = None;
         }
+    }
+
+    /// Records a visit that branches to the construct of relative depth `depth`, carrying its
+    /// top values as the label's values (see [`Ctrl::arrivals`]).
+    fn arrive(fg: &mut FuncGen, depth: u32, mut visit: HoleState) {
+        let Some(i) = fg.ctrl.len().checked_sub(1 + depth as usize) else {
+            return;
+        };
+        let carried = Self::label(fg, i).map_or(0, |l| l.len());
+        let target = &mut fg.ctrl[i];
+        target.targeted = true;
+        if let Some(arrivals) = &mut target.arrivals {
+            visit.stack.drain(..visit.stack.len() - carried);
+            Arc::make_mut(arrivals).push(visit);
+        }
+    }
+
+    /// Outside loops, the visits at an unconditional branch (`br`, `br_table` or `return`,
+    /// already appended) leave: each pays for the branch and arrives at its target. `false`
+    /// (nothing changed) inside loops, where the branch is probed.
+    fn leave(fg: &mut FuncGen, branch: &Ins) -> bool {
+        if Self::in_loop(fg) {
+            return false;
+        }
+        let cost = branch.cost();
+        for mut s in std::mem::take(&mut fg.states) {
+            fg.fuel[s.run] += cost;
+            match branch {
+                Ins::Br(d) => Self::arrive(fg, *d, s),
+                Ins::BrTable(ts, d) => {
+                    let index = s.stack.pop().expect("the index") as u32;
+                    let d = ts.get(index as usize).unwrap_or(d);
+                    Self::arrive(fg, *d, s);
+                }
+                _ => {}
+            }
+        }
+        true
     }
 
     /// Height of the block values of the construct enclosing `ctrl[level]` (0 at the top).
@@ -1526,7 +1570,12 @@ impl<'s> Generator<'s> {
             targeted: false,
             other_arm: None,
             below: None,
+            arrivals: None,
         });
+        if !Self::in_loop(fg) {
+            fg.ctrl.last_mut().expect("the construct just opened").arrivals =
+                Some(Arc::new(Vec::new()));
+        }
     }
 
     /// Records the values below the construct just opened, `kept` of each visit's top
@@ -1841,25 +1890,51 @@ impl<'s> Generator<'s> {
                     }
                     _ => unreachable!(),
                 };
-                if let Ins::BrTable(ts, _) = &ins {
-                    for t in ts {
-                        Self::mark_target(fg, *t);
-                    }
-                }
-                Self::mark_target(fg, *d);
-                fg.code.push(ins);
+                fg.code.push(ins.clone());
                 fg.size += 4;
-                self.close_dead(fg)?;
+                let left = Self::leave(fg, &ins);
+                if !left {
+                    if let Ins::BrTable(ts, _) = &ins {
+                        for t in ts {
+                            Self::mark_target(fg, *t);
+                        }
+                    }
+                    Self::mark_target(fg, *d);
+                }
+                self.close_dead(fg, left)?;
             }
             Action::Return => {
                 fg.code.push(Ins::Return);
                 fg.size += 1;
-                self.close_dead(fg)?;
+                let left = Self::leave(fg, &Ins::Return);
+                self.close_dead(fg, left)?;
             }
             Action::BrIf(d) => {
                 fg.types.pop();
-                Self::mark_target(fg, *d);
-                return self.probed(fg, snap, vec![Ins::BrIf(*d)]);
+                if in_loop {
+                    Self::mark_target(fg, *d);
+                    return self.probed(fg, snap, vec![Ins::BrIf(*d)]);
+                }
+                // Outside loops: the visits whose condition is non-zero leave for the target,
+                // the others go on without it. Every visit pays for the `br_if`.
+                let d = *d;
+                return self.derived(fg, snap, vec![Ins::BrIf(d)], |fg| {
+                    let mut taken = Vec::new();
+                    Self::map_visits(fg, |mut s, out| {
+                        let c = s.stack.pop().expect("the condition");
+                        if c as u32 != 0 {
+                            taken.push(s);
+                        } else {
+                            out.push(s);
+                        }
+                        1
+                    });
+                    let level = fg.ctrl.len() - 1 - d as usize;
+                    fg.ctrl[level].targeted = true;
+                    for s in taken {
+                        Self::arrive(fg, d, s);
+                    }
+                });
             }
             Action::Flag => {
                 let k = self.flags_placed;
@@ -2171,18 +2246,21 @@ impl<'s> Generator<'s> {
         c: &Ctrl,
         the_loop: Option<&Ctrl>,
     ) -> Option<Vec<HoleState>> {
-        if c.targeted {
-            return None;
-        }
+        let arrivals = match (c.targeted, &c.arrivals) {
+            (false, _) => Vec::new(),
+            (true, Some(a)) => Self::with_locals(fg, a),
+            (true, None) => return None,
+        };
         let mut states = match &c.kind {
-            // Every visit at the end leaves the block, with its results.
-            Kind::Block => fg.states.clone(),
-            // Outside loops, the visits of both arms meet, one per run, in run order.
+            // Every visit at the end leaves the block, with its results; outside loops, those
+            // that branched to it join them, one per run, in run order.
+            Kind::Block if arrivals.is_empty() => fg.states.clone(),
+            Kind::Block => Self::in_run_order(fg.states.iter().cloned().chain(arrivals))?,
+            // Outside loops, the visits of both arms (and those that branched to the end)
+            // meet, one per run, in run order.
             Kind::If { .. } => {
                 let other = Self::with_locals(fg, c.other_arm.as_ref()?);
-                let mut all: Vec<HoleState> = fg.states.iter().cloned().chain(other).collect();
-                all.sort_by_key(|s| s.run);
-                all
+                Self::in_run_order(fg.states.iter().cloned().chain(other).chain(arrivals))?
             }
             // The last iteration's visit leaves the loop, its counter now zero.
             Kind::Body => {
@@ -2190,7 +2268,10 @@ impl<'s> Generator<'s> {
                 let Kind::Loop { counter, .. } = lp.kind else {
                     return None;
                 };
-                if lp.targeted || Self::outer_height(fg, fg.ctrl.len()) != lp.height {
+                if c.targeted
+                    || lp.targeted
+                    || Self::outer_height(fg, fg.ctrl.len()) != lp.height
+                {
                     return None;
                 }
                 let last = val_bits(Val::I32(1));
@@ -2222,8 +2303,20 @@ impl<'s> Generator<'s> {
         Some(states)
     }
 
+    /// Visits that meet at a construct's end, sorted by run; `None` unless each run comes
+    /// at most once.
+    fn in_run_order(visits: impl Iterator<Item = HoleState>) -> Option<Vec<HoleState>> {
+        let mut all: Vec<HoleState> = visits.collect();
+        all.sort_by_key(|s| s.run);
+        all.windows(2)
+            .all(|w| w[0].run < w[1].run)
+            .then_some(all)
+    }
+
     /// After an unconditional branch: the rest of the construct is dead, so it ends at once.
-    fn close_dead(&mut self, fg: &mut FuncGen) -> Result<(), GenError> {
+    /// `left`: the branch's visits already left (see [`Generator::leave`]), so the states
+    /// after the end may follow without a probe.
+    fn close_dead(&mut self, fg: &mut FuncGen, left: bool) -> Result<(), GenError> {
         let Some(c) = fg.ctrl.last().cloned() else {
             // `return` at the top level ends the function: nothing follows.
             fg.types.clear();
@@ -2237,32 +2330,48 @@ impl<'s> Generator<'s> {
         let snap = self.snapshot(fg);
         fg.types.truncate(c.height);
         let mut ins = vec![];
-        if c.kind == (Kind::If { in_else: false }) && !c.results.is_empty() {
+        let states = if c.kind == (Kind::If { in_else: false }) && !c.results.is_empty() {
             let cl = fg.ctrl.last_mut().expect("if");
             cl.kind = Kind::If { in_else: true };
             cl.start = fg.code.len() + 1;
-            // None of the first arm's visits reach the end (the branch left it). The probe
-            // still runs: the branch's fuel is not known yet.
-            if cl.other_arm.is_some() {
+            ins.push(Ins::Else);
+            // None of the first arm's visits reach the end (the branch left it): the second
+            // arm sees the visits the first skipped.
+            let skipped = cl.other_arm.take();
+            if skipped.is_some() {
                 cl.other_arm = Some(Arc::new(Vec::new()));
             }
-            ins.push(Ins::Else);
+            match skipped {
+                Some(skipped) if left => Some(Self::with_locals(fg, &skipped)),
+                _ => None,
+            }
         } else {
             ins.push(Ins::End);
             fg.ctrl.pop();
+            let mut the_loop = None;
             if let Kind::Body = c.kind {
-                if let Some(Ctrl {
-                    kind: Kind::Loop { counter, .. },
-                    ..
-                }) = fg.ctrl.pop()
-                {
-                    ins.extend(loop_tail(counter));
-                    ins.push(Ins::End);
+                if let Some(lp) = fg.ctrl.pop() {
+                    if let Kind::Loop { counter, .. } = lp.kind {
+                        ins.extend(loop_tail(counter));
+                        ins.push(Ins::End);
+                    }
+                    the_loop = Some(lp);
                 }
             }
             fg.types.extend(c.results.iter().copied());
-        }
-        if !self.probed(fg, snap, ins)? {
+            // Only the visits that branched to the end go on after it.
+            if left {
+                fg.states.clear();
+                Self::states_after_close(fg, &c, the_loop.as_ref())
+            } else {
+                None
+            }
+        };
+        let ok = match states {
+            Some(states) => self.derived(fg, snap, ins, |fg| fg.states = states)?,
+            None => self.probed(fg, snap, ins)?,
+        };
+        if !ok {
             return err("internal: a branch trapped or exceeded the fuel");
         }
         Ok(())
