@@ -1,4 +1,5 @@
-//! `weft sym`: symbolic execution of an export or a Test-Comp `main`.
+//! `weft sym`: symbolic execution of an export, a Test-Comp `main` or a WASI command's
+//! `_start` (with `--sym-stdin`).
 //!
 //! Exits 1 when a target or goal is reached (each finding replayed concretely first), 0
 //! when none is, 2 on bad input. `--bench MANIFEST` runs a task suite instead and prints
@@ -79,6 +80,12 @@ pub struct SymArgs {
     /// Treat FILE as a task manifest and print a benchmark table.
     #[arg(long)]
     bench: bool,
+    /// WASI programs: `LEN[:printable]` bytes of symbolic standard input.
+    #[arg(long = "sym-stdin", value_name = "LEN[:printable]")]
+    sym_stdin: Option<String>,
+    /// WASI programs: arguments after the program name.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<String>,
 }
 
 fn config(a: &SymArgs) -> Result<ExploreConfig> {
@@ -128,6 +135,8 @@ pub fn run(a: SymArgs) -> Result<ExitCode> {
         sym_mem: a.sym_mem.clone(),
         goals: a.goals.clone(),
         traps: a.traps,
+        args: a.args.clone(),
+        sym_stdin: a.sym_stdin.clone(),
     };
     let task = build_task(Arc::new(module), &opts)
         .map_err(|e| anyhow::anyhow!("{}: {e}", a.file.display()))?;

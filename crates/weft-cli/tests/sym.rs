@@ -106,6 +106,47 @@ fn z3_and_parallel_workers_agree() {
 }
 
 #[test]
+fn wasi_program_key_on_symbolic_stdin_is_found_and_unlocks_under_weft_run() {
+    let o = run(weft()
+        .args(["sym", "--sym-stdin", "8", "--goal", "func=unlock"])
+        .arg(fixture("wasm/wasi_stdin_key.wasm")));
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("finding 1: reach function unlock"), "{text}");
+    assert!(text.contains("; reached function unlock"), "{text}");
+    // `stdin = HEX "escaped"`: feed the model's bytes to the program.
+    let hex = input(&text, "stdin")
+        .split_whitespace()
+        .next()
+        .unwrap_or("");
+    let bytes: Vec<u8> = (0..hex.len() / 2)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).expect("hex"))
+        .collect();
+    assert_eq!(bytes.len(), 8, "{text}");
+    let mut child = weft()
+        .arg("run")
+        .arg(fixture("wasm/wasi_stdin_key.wasm"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("weft run starts");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), &bytes).expect("write");
+    let r = child.wait_with_output().expect("weft run ends");
+    assert_eq!(stdout(&r), "access granted\n", "input {bytes:?}");
+    assert_eq!(r.status.code(), Some(0));
+    // Too short an input can never be the key: every path is explored.
+    let o = run(weft()
+        .args(["sym", "--sym-stdin", "3", "--goal", "func=unlock"])
+        .arg(fixture("wasm/wasi_stdin_key.wasm")));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("verdict: unreachable (every path explored)"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
 fn bad_input_is_a_clear_error() {
     let o = run(weft()
         .args(["sym", "--invoke", "nope"])
@@ -130,6 +171,24 @@ fn bad_input_is_a_clear_error() {
         .arg(fixture("wasm/tc_reach_simple.wasm")));
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("not found"), "{}", stderr(&o));
+    let o = run(weft()
+        .args(["sym", "--invoke", "check", "--sym-stdin", "8"])
+        .arg(fixture("wasm/crackme_arith.wasm")));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("need a module that imports WASI"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(weft()
+        .args(["sym", "--sym-stdin", "0"])
+        .arg(fixture("wasm/wasi_stdin_key.wasm")));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--sym-stdin `0`: length must be 1..=65536"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

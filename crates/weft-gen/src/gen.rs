@@ -1573,8 +1573,10 @@ impl<'s> Generator<'s> {
             arrivals: None,
         });
         if !Self::in_loop(fg) {
-            fg.ctrl.last_mut().expect("the construct just opened").arrivals =
-                Some(Arc::new(Vec::new()));
+            fg.ctrl
+                .last_mut()
+                .expect("the construct just opened")
+                .arrivals = Some(Arc::new(Vec::new()));
         }
     }
 
@@ -2268,10 +2270,7 @@ impl<'s> Generator<'s> {
                 let Kind::Loop { counter, .. } = lp.kind else {
                     return None;
                 };
-                if c.targeted
-                    || lp.targeted
-                    || Self::outer_height(fg, fg.ctrl.len()) != lp.height
-                {
+                if c.targeted || lp.targeted || Self::outer_height(fg, fg.ctrl.len()) != lp.height {
                     return None;
                 }
                 let last = val_bits(Val::I32(1));
@@ -2308,9 +2307,7 @@ impl<'s> Generator<'s> {
     fn in_run_order(visits: impl Iterator<Item = HoleState>) -> Option<Vec<HoleState>> {
         let mut all: Vec<HoleState> = visits.collect();
         all.sort_by_key(|s| s.run);
-        all.windows(2)
-            .all(|w| w[0].run < w[1].run)
-            .then_some(all)
+        all.windows(2).all(|w| w[0].run < w[1].run).then_some(all)
     }
 
     /// After an unconditional branch: the rest of the construct is dead, so it ends at once.

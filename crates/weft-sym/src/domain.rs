@@ -84,6 +84,8 @@ pub struct Symbolic {
     pub host_inputs: Vec<HostInput>,
     /// Values concretised by a single model (the path may miss others).
     pub concretized: u32,
+    /// The path's WASI state, for modules that import WASI.
+    pub wasi: Option<crate::wasi::SymWasi>,
     decided: HashMap<TermId, u64>,
     forced: Option<(TermId, u64)>,
     query: Option<Query>,
@@ -106,6 +108,7 @@ impl Symbolic {
             model: HashMap::new(),
             host_inputs: Vec::new(),
             concretized: 0,
+            wasi: None,
             decided: HashMap::new(),
             forced: None,
             query: None,

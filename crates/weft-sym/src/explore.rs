@@ -129,6 +129,8 @@ struct Ctx<'a> {
     args: Vec<SymVal>,
     params: Vec<(Option<TermId>, Val, ValType)>,
     mem: Vec<(u32, Vec<TermId>)>,
+    /// Symbolic standard input of a WASI program.
+    stdin: Vec<TermId>,
     result_ty: Option<ValType>,
     deadline: Instant,
     terms: Terms,
@@ -289,6 +291,17 @@ fn setup<'a>(
     m.set_fuel(Some(cfg.fuel)).map_err(|e| e.to_string())?;
     let mut linker = Linker::new();
     goals::link_symbolic(&mut m, &task.module, &mut linker)?;
+    let mut stdin = Vec::new();
+    if let Some(w) = &task.wasi {
+        if let Some((len, printable)) = w.sym_stdin {
+            stdin = crate::wasi::stdin_symbols(&mut m.domain, len, printable);
+        }
+        m.domain.wasi = Some(crate::wasi::SymWasi {
+            state: weft_exec::wasi::WasiState::new(wasi_config(w, &w.stdin)),
+            stdin: Arc::new(stdin.clone()),
+            stdin_pos: 0,
+        });
+    }
     let inst = m
         .instantiate(task.module.clone(), &linker)
         .map_err(|e| e.to_string())?;
@@ -379,11 +392,25 @@ fn setup<'a>(
         args,
         params,
         mem,
+        stdin,
         result_ty,
         deadline: start + cfg.max_time,
         terms,
     };
     Ok((m, ctx))
+}
+
+/// The WASI configuration of a task, with `stdin` as standard input: captured output, a
+/// deterministic clock and random stream, no directories.
+pub(crate) fn wasi_config(w: &goals::WasiTask, stdin: &[u8]) -> weft_exec::wasi::WasiConfig {
+    use weft_exec::wasi::{InputSource, OutputSink, WasiConfig};
+    WasiConfig::new()
+        .args(w.args.iter().cloned())
+        .stdin(InputSource::Bytes(stdin.to_vec()))
+        .stdout(OutputSink::Capture)
+        .stderr(OutputSink::Capture)
+        .deterministic_clock(0, 1_000)
+        .random_seed(0)
 }
 
 fn pick(sh: &mut Shared, strategy: Strategy) -> Option<State> {
@@ -595,11 +622,7 @@ fn run_state(mut st: State, ctx: &Ctx<'_>, solver: &mut dyn Solver) -> Out {
             st.m.call(ctx.func, &ctx.args)
         };
         if let Some(g) = st.m.observer.hit.take() {
-            let what = match g {
-                Goal::Func(f) => format!("function {}", ctx.task.module.func_name(f)),
-                Goal::Offset(o) => format!("offset 0x{o:x}"),
-                Goal::Return(v) => format!("return {v}"),
-            };
+            let what = goal_text(ctx, &g);
             finding(
                 &mut out,
                 ctx,
@@ -721,6 +744,15 @@ fn run_state(mut st: State, ctx: &Ctx<'_>, solver: &mut dyn Solver) -> Out {
     }
 }
 
+/// A goal as the report names it.
+fn goal_text(ctx: &Ctx<'_>, g: &Goal) -> String {
+    match g {
+        Goal::Func(f) => format!("function {}", ctx.task.module.func_name(*f)),
+        Goal::Offset(o) => format!("offset 0x{o:x}"),
+        Goal::Return(v) => format!("return {v}"),
+    }
+}
+
 /// The return-value goal at the end of a path.
 fn returns(
     out: &mut Out,
@@ -831,6 +863,18 @@ fn finding(
         });
         inputs.mem.push((*addr, bytes));
     }
+    if !ctx.stdin.is_empty() {
+        let bytes: Vec<u8> = ctx.stdin.iter().map(|s| t.eval(*s, &model) as u8).collect();
+        shown.push(InputValue {
+            name: "stdin".into(),
+            value: format!(
+                "{} {}",
+                bytes.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+                escape_bytes(&bytes)
+            ),
+        });
+        inputs.stdin = bytes;
+    }
     for (k, h) in d.host_inputs.iter().enumerate() {
         let bits = match h.value {
             SymVal::Con(b) => b,
@@ -871,6 +915,7 @@ fn finding(
         return;
     }
     let replay_text = match &outcome {
+        Outcome::Returned(v) if v.is_empty() => "confirmed: returned".to_string(),
         Outcome::Returned(v) => format!(
             "confirmed: returned {}",
             v.iter()
@@ -883,7 +928,7 @@ fn finding(
         Outcome::Failed(e) => format!("confirmed: {e}"),
     };
     let replay_text = match (&expect, hit) {
-        (Expect::Goal(_), Some(g)) => format!("{replay_text}; reached {g:?}"),
+        (Expect::Goal(_), Some(g)) => format!("{replay_text}; reached {}", goal_text(ctx, &g)),
         _ => replay_text,
     };
     let mut constraints: Vec<String> = d.pc.iter().map(|c| t.display(c.term)).collect();

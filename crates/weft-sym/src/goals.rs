@@ -72,6 +72,19 @@ pub struct Task {
     pub goals: Vec<Goal>,
     /// Report traps (division by zero, out of bounds, unreachable, …) as findings.
     pub traps: bool,
+    /// For a module that imports WASI preview 1: its arguments and standard input.
+    pub wasi: Option<WasiTask>,
+}
+
+/// How a WASI program runs under symbolic execution (see [`crate::wasi`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct WasiTask {
+    /// Program arguments, the program name first.
+    pub args: Vec<String>,
+    /// Symbolic standard input: its length in bytes and whether it is printable ASCII.
+    pub sym_stdin: Option<(usize, bool)>,
+    /// Standard input when it is not symbolic.
+    pub stdin: Vec<u8>,
 }
 
 /// What role an imported function plays.
@@ -114,13 +127,20 @@ pub fn classify(name: &str) -> ImportRole {
     }
 }
 
+/// Whether the module imports WASI preview 1.
+pub fn imports_wasi(module: &Module) -> bool {
+    module
+        .imports
+        .iter()
+        .any(|i| i.module == crate::wasi::MODULE)
+}
+
 /// Checks that every import is a function we can provide.
 pub fn check_imports(module: &Module) -> Result<(), String> {
     for i in &module.imports {
-        if i.module == "wasi_snapshot_preview1" {
+        if i.module == crate::wasi::MODULE && weft_exec::wasi::signature(&i.name).is_none() {
             return Err(format!(
-                "import `{}::{}`: WASI programs are not supported by symbolic execution; \
-                 build a bare module (clang --target=wasm32 -nostdlib)",
+                "import `{}::{}` is not a WASI preview 1 function",
                 i.module, i.name
             ));
         }
@@ -154,6 +174,11 @@ pub fn link_symbolic<O: Observer<Symbolic>>(
         };
         let fty = module.types[*ty as usize].clone();
         let name = i.name.clone();
+        if i.module == crate::wasi::MODULE {
+            let addr = m.add_host_func(crate::wasi::host_func(name, fty));
+            linker.define(&i.module, &i.name, Extern::Func(addr));
+            continue;
+        }
         let role = classify(&name);
         let results = fty.results.clone();
         let f = HostFunc::new(
@@ -206,7 +231,7 @@ pub fn link_symbolic<O: Observer<Symbolic>>(
 }
 
 /// Adds concrete versions of the imports: nondet and havoc imports return `values` in order
-/// (zero once they run out).
+/// (zero once they run out). WASI imports are left to the caller.
 pub fn link_concrete<O: Observer<Concrete>>(
     m: &mut Machine<Concrete, O>,
     module: &Module,
@@ -218,6 +243,9 @@ pub fn link_concrete<O: Observer<Concrete>>(
         let ImportKind::Func(ty) = &i.kind else {
             continue;
         };
+        if i.module == crate::wasi::MODULE {
+            continue;
+        }
         let fty = module.types[*ty as usize].clone();
         let name = i.name.clone();
         let role = classify(&name);
@@ -322,6 +350,10 @@ pub struct TaskOptions {
     pub goals: Vec<String>,
     /// Report traps as findings.
     pub traps: bool,
+    /// WASI programs: arguments after the program name.
+    pub args: Vec<String>,
+    /// WASI programs: symbolic standard input `LEN[:printable]`.
+    pub sym_stdin: Option<String>,
 }
 
 fn parse_u32(s: &str) -> Option<u32> {
@@ -333,7 +365,22 @@ fn parse_u32(s: &str) -> Option<u32> {
 
 /// Builds a [`Task`] from command-line style options, checking them against the module.
 pub fn build_task(module: Arc<Module>, o: &TaskOptions) -> Result<Task, String> {
-    let entry = o.invoke.clone().unwrap_or_else(|| "main".to_string());
+    let wasi = imports_wasi(&module);
+    let is_func = |n: &str| {
+        module
+            .export(n)
+            .is_some_and(|e| e.kind == weft_ir::ExternKind::Func)
+    };
+    // A WASI command without an exported `main` runs from `_start`.
+    let default_entry = if wasi && !is_func("main") && is_func("_start") {
+        "_start"
+    } else {
+        "main"
+    };
+    let entry = o
+        .invoke
+        .clone()
+        .unwrap_or_else(|| default_entry.to_string());
     let export = module
         .export(&entry)
         .filter(|e| e.kind == weft_ir::ExternKind::Func)
@@ -431,6 +478,34 @@ pub fn build_task(module: Arc<Module>, o: &TaskOptions) -> Result<Task, String> 
         });
     }
     check_imports(&module)?;
+    if !wasi && (o.sym_stdin.is_some() || !o.args.is_empty()) {
+        return Err("--sym-stdin and program arguments need a module that imports WASI".into());
+    }
+    let sym_stdin = match &o.sym_stdin {
+        None => None,
+        Some(spec) => {
+            let (len, printable) = match spec.split_once(':') {
+                Some((l, "printable")) => (l, true),
+                Some(_) => {
+                    return Err(format!(
+                        "--sym-stdin `{spec}`: expected LEN or LEN:printable"
+                    ))
+                }
+                None => (spec.as_str(), false),
+            };
+            let len = parse_u32(len)
+                .filter(|n| (1..=1 << 16).contains(n))
+                .ok_or_else(|| format!("--sym-stdin `{spec}`: length must be 1..=65536"))?;
+            Some((len as usize, printable))
+        }
+    };
+    let wasi = wasi.then(|| WasiTask {
+        args: std::iter::once("prog".to_string())
+            .chain(o.args.iter().cloned())
+            .collect(),
+        sym_stdin,
+        stdin: Vec::new(),
+    });
     Ok(Task {
         module,
         entry,
@@ -438,6 +513,7 @@ pub fn build_task(module: Arc<Module>, o: &TaskOptions) -> Result<Task, String> 
         mem,
         goals,
         traps: o.traps,
+        wasi,
     })
 }
 

@@ -6,6 +6,7 @@
 //!   [`memory`], its byte-granular copy-on-write memory.
 //! - [`explore`]: the path explorer; [`goals`]: inputs, goals and Test-Comp imports;
 //!   [`replay`]: concrete confirmation of findings; [`report`]: text and JSON output.
+//! - [`wasi`]: WASI preview 1 on a per-path state, with symbolic standard input.
 //! - [`taint`]: values carry the set of input sources that influence them.
 #![deny(missing_docs)]
 
@@ -20,6 +21,7 @@ pub mod solver;
 pub mod suite;
 pub mod taint;
 pub mod term;
+pub mod wasi;
 
 pub use domain::{SymVal, Symbolic};
 pub use explore::{explore, ExploreConfig, Strategy};

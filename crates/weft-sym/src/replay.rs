@@ -16,6 +16,8 @@ pub struct Inputs {
     pub mem: Vec<(u32, Vec<u8>)>,
     /// Values returned by nondet and other imported functions, in call order.
     pub host: Vec<Val>,
+    /// Standard input of a WASI program whose input is symbolic.
+    pub stdin: Vec<u8>,
 }
 
 /// How a concrete run ended.
@@ -56,6 +58,15 @@ pub fn replay(
     ));
     if let Err(e) = link_concrete(&mut m, &task.module, &mut linker, queue) {
         return (Outcome::Failed(e), None);
+    }
+    if let Some(w) = &task.wasi {
+        let stdin = if w.sym_stdin.is_some() {
+            &inputs.stdin
+        } else {
+            &w.stdin
+        };
+        let config = crate::explore::wasi_config(w, stdin);
+        weft_exec::wasi::add_to_linker(&mut m, &mut linker, config);
     }
     let inst = match m.instantiate(task.module.clone(), &linker) {
         Ok(i) => i,

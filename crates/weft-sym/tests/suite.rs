@@ -63,6 +63,14 @@ fn every_task_reaches_its_verdict_and_findings_replay() {
             }
             inputs.mem.push((m.addr, bytes));
         }
+        if let Some(shown) = f.inputs.iter().find(|v| v.name == "stdin") {
+            let hex = shown.value.split(' ').next().unwrap();
+            inputs.stdin = (0..hex.len() / 2)
+                .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+                .collect();
+            let (len, _) = task.wasi.as_ref().unwrap().sym_stdin.unwrap();
+            assert_eq!(inputs.stdin.len(), len, "{}", t.name);
+        }
         for v in f.inputs.iter().filter(|v| v.name.contains('#')) {
             let (ty, _) = v.value.split_once(':').unwrap();
             let ty = match ty {
@@ -71,8 +79,19 @@ fn every_task_reaches_its_verdict_and_findings_replay() {
             };
             inputs.host.push(parse_val(ty, &v.value));
         }
-        let (outcome, _) = replay(&task, &inputs, 10_000_000, 1024);
+        let (outcome, hit) = replay(&task, &inputs, 10_000_000, 1024);
         match f.kind.as_str() {
+            "reach" => {
+                let Some(weft_sym::Goal::Func(g)) = hit else {
+                    panic!("{}: goal not reproduced: {hit:?} {outcome:?}", t.name)
+                };
+                assert_eq!(
+                    f.what,
+                    format!("function {}", module.func_name(g)),
+                    "{}",
+                    t.name
+                );
+            }
             "return" => assert_eq!(
                 outcome,
                 Outcome::Returned(vec![parse_val(ty.results[0], &f.what)]),

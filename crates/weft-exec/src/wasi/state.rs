@@ -60,11 +60,13 @@ pub(crate) struct FdEntry {
 }
 
 /// A captured, inherited or discarded output stream.
+#[derive(Clone)]
 struct Output {
     sink: OutputSink,
     buf: Vec<u8>,
 }
 
+#[derive(Clone)]
 enum Clock {
     Real { start: Instant },
     Virtual { now: u64, step: u64 },
@@ -99,6 +101,44 @@ impl std::fmt::Debug for WasiState {
 }
 
 impl WasiState {
+    /// An independent copy (for a path of symbolic execution that forks), or `None` while
+    /// a host file is open: its position could not be copied.
+    pub fn fork(&self) -> Option<WasiState> {
+        let mut fds = BTreeMap::new();
+        for (&fd, e) in &self.fds {
+            let kind = match &e.kind {
+                FdKind::Stdin => FdKind::Stdin,
+                FdKind::Stdout => FdKind::Stdout,
+                FdKind::Stderr => FdKind::Stderr,
+                FdKind::Dir(d) => FdKind::Dir(d.clone()),
+                FdKind::File(_) => return None,
+            };
+            fds.insert(
+                fd,
+                FdEntry {
+                    kind,
+                    base: e.base,
+                    inheriting: e.inheriting,
+                    flags: e.flags,
+                },
+            );
+        }
+        Some(WasiState {
+            args: self.args.clone(),
+            env: self.env.clone(),
+            fds,
+            limits: self.limits.clone(),
+            allow_sleep: self.allow_sleep,
+            stdin: self.stdin.clone(),
+            stdin_pos: self.stdin_pos,
+            stdout: self.stdout.clone(),
+            stderr: self.stderr.clone(),
+            rng: self.rng.clone(),
+            clock: self.clock.clone(),
+            exit_code: self.exit_code,
+        })
+    }
+
     /// A fresh state: descriptors 0-2 are the standard streams, 3... the preopens.
     pub fn new(config: WasiConfig) -> Self {
         let mut fds = BTreeMap::new();
