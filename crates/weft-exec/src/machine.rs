@@ -396,7 +396,7 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                 };
                 if O::ENABLED {
                     self.observer
-                        .before_host_call(regs.func, &args, memory.as_deref());
+                        .before_host_call(addr, &args, memory.as_deref());
                 }
                 let mut ctx = HostCtx {
                     domain: &mut self.domain,

@@ -305,3 +305,34 @@ fn memory_regions_are_sources() {
     };
     assert!(result_sources(&analyze(m, &target, &opts).unwrap()).is_empty());
 }
+
+#[test]
+fn arguments_of_an_import_called_through_a_table_are_sinks() {
+    let wat = r#"(module
+        (import "env" "report" (func $report (param i32 i32)))
+        (type $sig (func (param i32 i32)))
+        (table 2 funcref)
+        (elem (i32.const 1) $report)
+        (func (export "go") (param i32 i32)
+            i32.const 7
+            local.get 1
+            i32.const 1
+            call_indirect (type $sig)))"#;
+    let module = Arc::new(Module::from_bytes_or_text(wat.as_bytes()).expect("valid module"));
+    let target = Target::Export {
+        name: "go".into(),
+        args: vec![Val::I32(0), Val::I32(5)],
+        tainted: None,
+    };
+    let r = analyze(module, &target, &TaintOptions::default()).expect("analysis runs");
+    let args: Vec<_> = r.flows_of("import-arg").collect();
+    assert_eq!(args.len(), 1, "{}", r.to_text(None));
+    assert_eq!(args[0].sink.kind.to_string(), "argument 1 of env.report");
+    assert_eq!(r.names(args[0]), ["param1".to_string()]);
+    // The table index is untainted: no call-index sink.
+    assert!(
+        r.flows_of("call-index").next().is_none(),
+        "{}",
+        r.to_text(None)
+    );
+}

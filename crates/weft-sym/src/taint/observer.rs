@@ -38,6 +38,10 @@ pub struct TaintObserver {
     shared: Rc<Shared>,
     implicit: bool,
     imports: Vec<ImportTable>,
+    /// Imported functions by store address (for calls that reach them through a table).
+    hosts: HashMap<u32, (String, u32)>,
+    /// The `call_indirect` being executed (function, offset), until the next step.
+    indirect: Option<(u32, u32)>,
     code: HashMap<(u32, u32), Arc<LoweredFunc>>,
     ipdoms: HashMap<(u32, u32), Vec<u32>>,
     regions: Vec<Region>,
@@ -51,6 +55,8 @@ impl TaintObserver {
             shared: domain.shared().clone(),
             implicit,
             imports: Vec::new(),
+            hosts: HashMap::new(),
+            indirect: None,
             code: HashMap::new(),
             ipdoms: HashMap::new(),
             regions: Vec::new(),
@@ -78,6 +84,11 @@ impl TaintObserver {
                     .collect()
             })
             .collect();
+        for (inst, table) in store.instances.iter().zip(&self.imports) {
+            for (addr, import) in inst.funcs.iter().zip(table) {
+                self.hosts.entry(*addr).or_insert_with(|| import.clone());
+            }
+        }
         for f in &store.funcs {
             if let FuncKind::Wasm {
                 instance,
@@ -170,7 +181,36 @@ impl TaintObserver {
 }
 
 impl Observer<Taint> for TaintObserver {
+    fn before_host_call(
+        &mut self,
+        func: u32,
+        args: &[<Taint as weft_exec::Domain>::Value],
+        _mem: Option<&<Taint as weft_exec::Domain>::Memory>,
+    ) {
+        // A direct call's arguments were recorded at the `call`; an indirect one's here,
+        // now that the table entry is known to be this import.
+        let (Some((caller, offset)), Some((name, _))) =
+            (self.indirect.take(), self.hosts.get(&func))
+        else {
+            return;
+        };
+        let name = name.clone();
+        for (k, a) in args.iter().enumerate() {
+            let kind = SinkKind::ImportArg {
+                import: name.clone(),
+                arg: k as u32,
+            };
+            let sink = Sink {
+                offset: Some(offset),
+                func: Some(caller),
+                kind,
+            };
+            self.record(sink, a.label);
+        }
+    }
+
     fn before_step(&mut self, v: &StepView<'_, Taint>) {
+        self.indirect = None;
         let depth = v.frames.len();
         if !self.regions.is_empty() {
             self.leave_regions(depth, v.pc);
@@ -198,7 +238,13 @@ impl Observer<Taint> for TaintObserver {
                 }
             }
             Instr::Select => self.record(at(SinkKind::Condition), top(1)),
-            Instr::CallIndirect { .. } => self.record(at(SinkKind::CallIndex), top(1)),
+            Instr::CallIndirect { .. } => {
+                self.record(at(SinkKind::CallIndex), top(1));
+                // If the table entry is an import, its arguments are sinks here too (see
+                // `before_host_call`).
+                self.indirect = Some((v.func, v.offset));
+                self.shared.call_site.set(Some((v.func, v.offset)));
+            }
             Instr::Call(idx) => {
                 let Some((name, n)) = self
                     .imports
