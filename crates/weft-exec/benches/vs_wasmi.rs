@@ -9,8 +9,10 @@
 //!
 //! Each module is compiled once per engine outside the timed part (weft: `Module::new` plus the
 //! lazy lowering, forced by the warm-up; wasmi: `Module::new` with the default config, i.e. lazy
-//! translation, whose functions are translated during the warm-up). Every timed run creates a
-//! fresh store/machine, instantiates and calls `run(n)`; the reported time is the median (or min).
+//! translation, whose functions are translated during the warm-up). The three configurations
+//! (weft, weft with fuel, wasmi) run in interleaved rounds, so a drift of the machine's speed
+//! during the measurement hits all three alike. Every timed run creates a fresh store/machine,
+//! instantiates and calls `run(n)`; the reported time is the median (or min).
 //! Every result is checked against the expected checksum and the bench aborts on a mismatch.
 
 use std::hint::black_box;
@@ -45,39 +47,52 @@ fn load_expected(file: &str) -> Vec<(String, i32, i64)> {
         .collect()
 }
 
-/// Runs `f` once untimed, then `runs` times timed; checks every result; returns the median
-/// (the minimum with `use_min`).
+/// One engine configuration under measurement: its label and a closure running the kernel.
+type Runner<'a> = (&'a str, Box<dyn FnMut() -> i64 + 'a>);
+
+/// Runs every runner once untimed, then `runs` rounds in which each runner runs once (the
+/// order rotating per round), so a drift of the machine's speed during the measurement hits
+/// every engine alike. Checks every result; returns per runner the median (the minimum with
+/// `use_min`).
 fn measure(
     use_min: bool,
-    what: &str,
     name: &str,
     n: i32,
     expected: i64,
     runs: usize,
-    mut f: impl FnMut() -> i64,
-) -> Duration {
-    let check = |got: i64| {
+    runners: &mut [Runner<'_>],
+) -> Vec<Duration> {
+    let check = |what: &str, got: i64| {
         if got != expected {
             eprintln!("CHECKSUM MISMATCH: {what} {name}({n}) = {got}, expected {expected}");
             std::process::exit(1);
         }
     };
-    check(f());
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
+    for (what, f) in runners.iter_mut() {
+        check(what, f());
+    }
+    let mut times: Vec<Vec<Duration>> = vec![Vec::with_capacity(runs); runners.len()];
+    for round in 0..runs {
+        for k in 0..runners.len() {
+            let i = (k + round) % runners.len();
+            let (what, f) = &mut runners[i];
             let t = Instant::now();
             let r = black_box(f());
-            let d = t.elapsed();
-            check(r);
-            d
-        })
-        .collect();
-    times.sort();
-    if use_min {
-        times[0]
-    } else {
-        times[times.len() / 2]
+            times[i].push(t.elapsed());
+            check(what, r);
+        }
     }
+    times
+        .into_iter()
+        .map(|mut t| {
+            t.sort();
+            if use_min {
+                t[0]
+            } else {
+                t[t.len() / 2]
+            }
+        })
+        .collect()
 }
 
 fn weft_runner(module: Arc<weft_ir::Module>, n: i32, fuel: bool) -> impl FnMut() -> i64 {
@@ -171,36 +186,15 @@ fn main() {
             std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
 
         let module = Arc::new(weft_ir::Module::new(&bytes).expect("weft: load module"));
-        let t_weft = measure(
-            use_min,
-            "weft",
-            name,
-            n,
-            sum,
-            runs,
-            weft_runner(module.clone(), n, false),
-        );
-        let t_fuel = measure(
-            use_min,
-            "weft+fuel",
-            name,
-            n,
-            sum,
-            runs,
-            weft_runner(module, n, true),
-        );
-
         let engine = wasmi::Engine::default();
         let wmod = wasmi::Module::new(&engine, &bytes[..]).expect("wasmi: load module");
-        let t_wasmi = measure(
-            use_min,
-            "wasmi",
-            name,
-            n,
-            sum,
-            runs,
-            wasmi_runner(engine, wmod, n),
-        );
+        let mut runners: Vec<Runner<'_>> = vec![
+            ("weft", Box::new(weft_runner(module.clone(), n, false))),
+            ("weft+fuel", Box::new(weft_runner(module, n, true))),
+            ("wasmi", Box::new(wasmi_runner(engine, wmod, n))),
+        ];
+        let times = measure(use_min, name, n, sum, runs, &mut runners);
+        let (t_weft, t_fuel, t_wasmi) = (times[0], times[1], times[2]);
 
         let (w, f, r) = (ms(t_weft), ms(t_fuel), ms(t_wasmi));
         println!(

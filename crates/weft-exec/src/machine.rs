@@ -13,7 +13,7 @@ use crate::store::{FuncInst, FuncKind, InstanceData, Store};
 use std::sync::Arc;
 use weft_core::ops::*;
 use weft_core::{RefValue, TrapCode, Val};
-use weft_ir::{BrTarget, Fused, Instr, LowerMode, LoweredFunc};
+use weft_ir::{BrTarget, Instr, LowerMode, LoweredFunc};
 
 /// Bytes in a page.
 const PAGE: u64 = 65536;
@@ -517,6 +517,15 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                 }
                 sp = dst + keep;
                 pc = t.pc as usize;
+                if t.fuel != 0 {
+                    // The target block's charge, folded into the branch (see `BrTarget`).
+                    let n = t.fuel as u64;
+                    if self.fuel_left >= n {
+                        self.fuel_left -= n;
+                    } else {
+                        pc -= 1;
+                    }
+                }
                 continue;
             }};
         }
@@ -588,6 +597,16 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                         let (c, i) = self.load_func(func);
                         code = c;
                         instrs = code.code.as_ptr();
+                        if self.metering {
+                            // Charge the callee's entry block here rather than dispatching
+                            // its first instruction; too little fuel traps there as usual.
+                            if let Some(&Instr::ConsumeFuel(n)) = code.code.first() {
+                                if self.fuel_left >= n as u64 {
+                                    self.fuel_left -= n as u64;
+                                    pc = 1;
+                                }
+                            }
+                        }
                         if !std::ptr::eq(i, inst) {
                             inst = i;
                             mem_addr = inst.memories.first().copied().unwrap_or(u32::MAX) as usize;
@@ -644,95 +663,95 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                     store_lane { $($sl:ident $sln:literal $slw:literal,)* }
                 ) => {
                     pastey::paste! { match *instr {
-                        $(Instr::Fused(Fused::[<$fop LL>](a, b)) => {
+                        $(Instr::[<$fop LL>](a, b) => {
                             let r = tri!(self.domain.binary(BinaryOp::$fop, local!(a), local!(b)));
                             sset!(sp, r);
                             sp += 1;
                         })*
-                        $(Instr::Fused(Fused::[<$fop LI>](a, c)) => {
+                        $(Instr::[<$fop LI>](a, c) => {
                             let y = self.domain.constant(Val::$fvt(c as _));
                             let r = tri!(self.domain.binary(BinaryOp::$fop, local!(a), y));
                             sset!(sp, r);
                             sp += 1;
                         })*
-                        $(Instr::Fused(Fused::[<$fop SI>](c)) => {
+                        $(Instr::[<$fop SI>](c) => {
                             let y = self.domain.constant(Val::$fvt(c as _));
                             let r = tri!(self.domain.binary(BinaryOp::$fop, sget!(sp - 1), y));
                             sset!(sp - 1, r);
                         })*
-                        $(Instr::Fused(Fused::[<$fop SL>](b)) => {
+                        $(Instr::[<$fop SL>](b) => {
                             let r = tri!(self.domain.binary(BinaryOp::$fop, sget!(sp - 1), local!(b)));
                             sset!(sp - 1, r);
                         })*
-                        $(Instr::Fused(Fused::[<$fop LLSet>](a, b, d)) => {
+                        $(Instr::[<$fop LLSet>](a, b, d) => {
                             let r = tri!(self.domain.binary(BinaryOp::$fop, local!(a), local!(b)));
                             sset!(fp + d as usize, r);
                         })*
-                        $(Instr::Fused(Fused::[<$fop LISet>](a, c, d)) => {
+                        $(Instr::[<$fop LISet>](a, c, d) => {
                             let y = self.domain.constant(Val::$fvt(c as _));
                             let r = tri!(self.domain.binary(BinaryOp::$fop, local!(a), y));
                             sset!(fp + d as usize, r);
                         })*
-                        $(Instr::Fused(Fused::[<$fop SISet>](c, d)) => {
+                        $(Instr::[<$fop SISet>](c, d) => {
                             let y = self.domain.constant(Val::$fvt(c as _));
                             let r = tri!(self.domain.binary(BinaryOp::$fop, sget!(sp - 1), y));
                             sp -= 1;
                             sset!(fp + d as usize, r);
                         })*
-                        $(Instr::Fused(Fused::[<$fop SLSet>](b, d)) => {
+                        $(Instr::[<$fop SLSet>](b, d) => {
                             let r = tri!(self.domain.binary(BinaryOp::$fop, sget!(sp - 1), local!(b)));
                             sp -= 1;
                             sset!(fp + d as usize, r);
                         })*
-                        $(Instr::Fused(Fused::[<$fop SSSet>](d)) => {
+                        $(Instr::[<$fop SSSet>](d) => {
                             let r = tri!(self.domain.binary(BinaryOp::$fop, sget!(sp - 2), sget!(sp - 1)));
                             sp -= 2;
                             sset!(fp + d as usize, r);
                         })*
-                        $(Instr::Fused(Fused::[<$fop LLTee>](a, b, d)) => {
+                        $(Instr::[<$fop LLTee>](a, b, d) => {
                             let r = tri!(self.domain.binary(BinaryOp::$fop, local!(a), local!(b)));
                             sset!(fp + d as usize, r);
                             sset!(sp, r);
                             sp += 1;
                         })*
-                        $(Instr::Fused(Fused::[<$fop LITee>](a, c, d)) => {
+                        $(Instr::[<$fop LITee>](a, c, d) => {
                             let y = self.domain.constant(Val::$fvt(c as _));
                             let r = tri!(self.domain.binary(BinaryOp::$fop, local!(a), y));
                             sset!(fp + d as usize, r);
                             sset!(sp, r);
                             sp += 1;
                         })*
-                        $(Instr::Fused(Fused::[<$fop SITee>](c, d)) => {
+                        $(Instr::[<$fop SITee>](c, d) => {
                             let y = self.domain.constant(Val::$fvt(c as _));
                             let r = tri!(self.domain.binary(BinaryOp::$fop, sget!(sp - 1), y));
                             sset!(fp + d as usize, r);
                             sset!(sp - 1, r);
                         })*
-                        $(Instr::Fused(Fused::[<$fop SLTee>](b, d)) => {
+                        $(Instr::[<$fop SLTee>](b, d) => {
                             let r = tri!(self.domain.binary(BinaryOp::$fop, sget!(sp - 1), local!(b)));
                             sset!(fp + d as usize, r);
                             sset!(sp - 1, r);
                         })*
-                        $(Instr::Fused(Fused::[<$fop SSTee>](d)) => {
+                        $(Instr::[<$fop SSTee>](d) => {
                             let r = tri!(self.domain.binary(BinaryOp::$fop, sget!(sp - 2), sget!(sp - 1)));
                             sp -= 1;
                             sset!(fp + d as usize, r);
                             sset!(sp - 1, r);
                         })*
-                        $(Instr::Fused(Fused::[<$fop LLBr>](a, b, t)) => {
+                        $(Instr::[<$fop LLBr>](a, b, t) => {
                             let r = tri!(self.domain.binary(BinaryOp::$fop, local!(a), local!(b)));
                             if tri!(self.domain.condition(r)) {
                                 branch!(code.br_tables[t as usize]);
                             }
                         })*
-                        $(Instr::Fused(Fused::[<$fop LIBr>](a, c, t)) => {
+                        $(Instr::[<$fop LIBr>](a, c, t) => {
                             let y = self.domain.constant(Val::$fvt(c as _));
                             let r = tri!(self.domain.binary(BinaryOp::$fop, local!(a), y));
                             if tri!(self.domain.condition(r)) {
                                 branch!(code.br_tables[t as usize]);
                             }
                         })*
-                        $(Instr::Fused(Fused::[<$fop SIBr>](c, t)) => {
+                        $(Instr::[<$fop SIBr>](c, t) => {
                             let y = self.domain.constant(Val::$fvt(c as _));
                             let r = tri!(self.domain.binary(BinaryOp::$fop, sget!(sp - 1), y));
                             let taken = tri!(self.domain.condition(r));
@@ -741,7 +760,7 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                                 branch!(code.br_tables[t as usize]);
                             }
                         })*
-                        $(Instr::Fused(Fused::[<$fop SLBr>](b, t)) => {
+                        $(Instr::[<$fop SLBr>](b, t) => {
                             let r = tri!(self.domain.binary(BinaryOp::$fop, sget!(sp - 1), local!(b)));
                             let taken = tri!(self.domain.condition(r));
                             sp -= 1;
@@ -749,7 +768,7 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                                 branch!(code.br_tables[t as usize]);
                             }
                         })*
-                        $(Instr::Fused(Fused::[<$fop SSBr>](t)) => {
+                        $(Instr::[<$fop SSBr>](t) => {
                             let r = tri!(self.domain.binary(BinaryOp::$fop, sget!(sp - 2), sget!(sp - 1)));
                             let taken = tri!(self.domain.condition(r));
                             sp -= 2;
@@ -819,6 +838,27 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                                 self.observer.on_memory(ea, $sw, v, AccessKind::Write);
                             }
                         })*
+                        $(Instr::[<$s I>] { offset, value } => {
+                            let v = self.domain.constant(Val::$sa(value as _));
+                            let base = tri!(self.domain.address(sget!(sp - 1)));
+                            let ea = base as u64 + offset as u64;
+                            check_range!(ea, $sw, mem!().size_bytes(), TrapCode::MemoryOutOfBounds);
+                            self.domain.store(&mut mem!(), ea, StoreOp::$s, v);
+                            sp -= 1;
+                            if O::ENABLED {
+                                self.observer.on_memory(ea, $sw, v, AccessKind::Write);
+                            }
+                        })*
+                        $(Instr::[<$s LI>] { local, offset, value } => {
+                            let v = self.domain.constant(Val::$sa(value as _));
+                            let base = tri!(self.domain.address(local!(local)));
+                            let ea = base as u64 + offset as u64;
+                            check_range!(ea, $sw, mem!().size_bytes(), TrapCode::MemoryOutOfBounds);
+                            self.domain.store(&mut mem!(), ea, StoreOp::$s, v);
+                            if O::ENABLED {
+                                self.observer.on_memory(ea, $sw, v, AccessKind::Write);
+                            }
+                        })*
                         $(Instr::$s(offset) => {
                             let v = sget!(sp - 1);
                             let base = tri!(self.domain.address(sget!(sp - 2)));
@@ -862,6 +902,16 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                             sp -= 1;
                             if c {
                                 branch!(t);
+                            }
+                        }
+                        Instr::BrIfL(local, t) => {
+                            if tri!(self.domain.condition(local!(local))) {
+                                branch!(code.br_tables[t as usize]);
+                            }
+                        }
+                        Instr::BrIfNotL(local, t) => {
+                            if !tri!(self.domain.condition(local!(local))) {
+                                branch!(code.br_tables[t as usize]);
                             }
                         }
                         Instr::BrIfNot(t) => {

@@ -137,3 +137,76 @@ fn unwinding_never_reports_more_fuel_than_the_budget() {
         assert!(used <= budget, "budget {budget}, consumed {used}");
     }
 }
+
+/// Loops whose back edges and exits carry their target block's charge, calls that charge the
+/// callee's entry block, constant stores and branches on locals: every shortcut the fast
+/// interpreter takes with fuel.
+const LOOPS: &str = r#"
+(module
+  (memory 1)
+  (func $sum (param $n i32) (result i32) (local $i i32) (local $acc i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (i32.store8 (local.get $i) (i32.const 7))
+        (local.set $acc (i32.add (local.get $acc) (i32.load8_u (local.get $i))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+    (local.get $acc))
+  (func (export "run") (param $n i32) (result i32) (local $k i32) (local $acc i32)
+    (local.set $k (local.get $n))
+    (loop $again
+      (local.set $acc (i32.add (local.get $acc) (call $sum (local.get $k))))
+      (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+      (br_if $again (local.get $k)))
+    (local.get $acc)))
+"#;
+
+/// Runs `run(n)` of [`LOOPS`] under `budget`; returns the outcome and the fuel consumed.
+fn run_loops<O: Observer<Concrete>>(
+    observer: O,
+    n: i32,
+    budget: Option<u64>,
+) -> (Result<Vec<Val>, ExecError>, u64) {
+    let module = Arc::new(Module::from_bytes_or_text(LOOPS.as_bytes()).expect("valid module"));
+    let mut machine = Machine::new(
+        Concrete,
+        observer,
+        Config {
+            fuel: true,
+            ..Config::default()
+        },
+    );
+    let instance = machine
+        .instantiate(module, &Linker::new())
+        .expect("instantiates");
+    machine.set_fuel(budget).expect("metering is on");
+    let out = machine.invoke(instance, "run", &[Val::I32(n)]);
+    (out, machine.fuel_consumed())
+}
+
+#[test]
+fn every_budget_completes_exactly_when_the_per_instruction_count_fits() {
+    let (exact, needed) = run_loops(Stepper, 6, None);
+    let (fast, fast_needed) = run_loops(NoObserver, 6, None);
+    assert_eq!(exact.as_ref().ok(), fast.as_ref().ok());
+    assert_eq!(
+        exact.expect("completes"),
+        vec![Val::I32(7 * (1 + 2 + 3 + 4 + 5 + 6))]
+    );
+    assert_eq!(fast_needed, needed);
+    for budget in 0..=needed + 2 {
+        let (out, used) = run_loops(NoObserver, 6, Some(budget));
+        if budget >= needed {
+            assert!(out.is_ok(), "budget {budget}: {out:?}");
+            assert_eq!(used, needed, "budget {budget}");
+        } else {
+            assert!(
+                matches!(&out, Err(ExecError::Trap(t))
+                    if t.code == weft_core::TrapCode::OutOfFuel && t.offset.is_some()),
+                "budget {budget}: {out:?}"
+            );
+            assert!(used <= budget, "budget {budget}, consumed {used}");
+        }
+    }
+}

@@ -1583,8 +1583,7 @@ impl<'s> Generator<'s> {
     /// Records the values below the construct just opened, `kept` of each visit's top
     /// values entering it (see [`Ctrl::below`]); nothing where a run passes more than once.
     fn save_below(fg: &mut FuncGen, kept: usize) {
-        let once = fg.states.windows(2).all(|w| w[0].run < w[1].run);
-        if !once {
+        if !once_per_run(&fg.states) {
             return;
         }
         let mut below = vec![None; fg.fuel.len()];
@@ -2307,7 +2306,7 @@ impl<'s> Generator<'s> {
     fn in_run_order(visits: impl Iterator<Item = HoleState>) -> Option<Vec<HoleState>> {
         let mut all: Vec<HoleState> = visits.collect();
         all.sort_by_key(|s| s.run);
-        all.windows(2).all(|w| w[0].run < w[1].run).then_some(all)
+        once_per_run(&all).then_some(all)
     }
 
     /// After an unconditional branch: the rest of the construct is dead, so it ends at once.
@@ -2414,6 +2413,12 @@ fn loop_tail(counter: u32) -> Vec<Ins> {
 /// Typed value of state bits (for answers and views).
 pub fn typed(bits: Bits, t: ValType) -> Val {
     bits_val(bits, t)
+}
+
+/// Whether `visits` (sorted by run) hold each run at most once: the condition under which a
+/// construct's per-run bookkeeping (saved lower stacks, arrivals) is exact.
+fn once_per_run(visits: &[HoleState]) -> bool {
+    visits.windows(2).all(|w| w[0].run < w[1].run)
 }
 
 #[cfg(test)]

@@ -46,38 +46,23 @@ macro_rules! for_each_fused {
 
 macro_rules! define_fuse {
     ({} $($op:ident $c:ident $vt:ident,)*) => { pastey::paste! {
-        /// A fused binary instruction (see the module docs for the shapes).
-        #[derive(Copy, Clone, Debug, PartialEq)]
-        #[allow(missing_docs)]
-        pub enum Fused {
-            $(
-                [<$op LL>](u32, u32), [<$op LI>](u32, i64), [<$op SI>](i64), [<$op SL>](u32),
-                [<$op LLSet>](u32, u32, u32), [<$op LISet>](u32, i32, u32),
-                [<$op SISet>](i32, u32), [<$op SLSet>](u32, u32), [<$op SSSet>](u32),
-                [<$op LLTee>](u32, u32, u32), [<$op LITee>](u32, i32, u32),
-                [<$op SITee>](i32, u32), [<$op SLTee>](u32, u32), [<$op SSTee>](u32),
-                [<$op LLBr>](u32, u32, u32), [<$op LIBr>](u32, i32, u32),
-                [<$op SIBr>](i32, u32), [<$op SLBr>](u32, u32), [<$op SSBr>](u32),
-            )*
-        }
-
         /// Tries to fuse binary operator `op` with the instructions before it (`prev2`,
         /// `prev`). Returns how many of them the fused instruction replaces.
         pub(crate) fn fuse_binary(
             op: &Instr,
             prev2: Option<&Instr>,
             prev: Option<&Instr>,
-        ) -> Option<(usize, Fused)> {
+        ) -> Option<(usize, Instr)> {
             match op {
                 $(Instr::$op => match (prev2, prev) {
                     (Some(Instr::LocalGet(a)), Some(Instr::LocalGet(b))) => {
-                        Some((2, Fused::[<$op LL>](*a, *b)))
+                        Some((2, Instr::[<$op LL>](*a, *b)))
                     }
                     (Some(Instr::LocalGet(a)), Some(Instr::$c(c))) => {
-                        Some((2, Fused::[<$op LI>](*a, *c as i64)))
+                        Some((2, Instr::[<$op LI>](*a, *c as i64)))
                     }
-                    (_, Some(Instr::$c(c))) => Some((1, Fused::[<$op SI>](*c as i64))),
-                    (_, Some(Instr::LocalGet(b))) => Some((1, Fused::[<$op SL>](*b))),
+                    (_, Some(Instr::$c(c))) => Some((1, Instr::[<$op SI>](*c as i64))),
+                    (_, Some(Instr::LocalGet(b))) => Some((1, Instr::[<$op SL>](*b))),
                     _ => None,
                 },)*
                 _ => None,
@@ -86,55 +71,53 @@ macro_rules! define_fuse {
 
         /// Fuses a `local.set d` (or `local.tee d` when `tee`) into the instruction before it
         /// (`prev`), if it is a fusable operator or a fused shape.
-        pub(crate) fn fuse_set(prev: &Instr, d: u32, tee: bool) -> Option<Fused> {
+        pub(crate) fn fuse_set(prev: &Instr, d: u32, tee: bool) -> Option<Instr> {
             let imm = |c: i64| i32::try_from(c).ok();
             Some(match (*prev, tee) {
                 $(
-                    (Instr::$op, false) => Fused::[<$op SSSet>](d),
-                    (Instr::Fused(Fused::[<$op LL>](a, b)), false) => Fused::[<$op LLSet>](a, b, d),
-                    (Instr::Fused(Fused::[<$op LI>](a, c)), false) => {
-                        Fused::[<$op LISet>](a, imm(c)?, d)
+                    (Instr::$op, false) => Instr::[<$op SSSet>](d),
+                    (Instr::[<$op LL>](a, b), false) => Instr::[<$op LLSet>](a, b, d),
+                    (Instr::[<$op LI>](a, c), false) => {
+                        Instr::[<$op LISet>](a, imm(c)?, d)
                     }
-                    (Instr::Fused(Fused::[<$op SI>](c)), false) => Fused::[<$op SISet>](imm(c)?, d),
-                    (Instr::Fused(Fused::[<$op SL>](b)), false) => Fused::[<$op SLSet>](b, d),
-                    (Instr::$op, true) => Fused::[<$op SSTee>](d),
-                    (Instr::Fused(Fused::[<$op LL>](a, b)), true) => Fused::[<$op LLTee>](a, b, d),
-                    (Instr::Fused(Fused::[<$op LI>](a, c)), true) => {
-                        Fused::[<$op LITee>](a, imm(c)?, d)
+                    (Instr::[<$op SI>](c), false) => Instr::[<$op SISet>](imm(c)?, d),
+                    (Instr::[<$op SL>](b), false) => Instr::[<$op SLSet>](b, d),
+                    (Instr::$op, true) => Instr::[<$op SSTee>](d),
+                    (Instr::[<$op LL>](a, b), true) => Instr::[<$op LLTee>](a, b, d),
+                    (Instr::[<$op LI>](a, c), true) => {
+                        Instr::[<$op LITee>](a, imm(c)?, d)
                     }
-                    (Instr::Fused(Fused::[<$op SI>](c)), true) => Fused::[<$op SITee>](imm(c)?, d),
-                    (Instr::Fused(Fused::[<$op SL>](b)), true) => Fused::[<$op SLTee>](b, d),
+                    (Instr::[<$op SI>](c), true) => Instr::[<$op SITee>](imm(c)?, d),
+                    (Instr::[<$op SL>](b), true) => Instr::[<$op SLTee>](b, d),
                 )*
                 _ => return None,
             })
         }
 
-        impl Fused {
-            /// The local a `Set`/`Tee` shape writes.
-            pub fn written_local(&self) -> Option<u32> {
-                match *self {
+        /// The local a fused `Set`/`Tee` shape writes.
+        pub(crate) fn fused_written_local(instr: &Instr) -> Option<u32> {
+                match *instr {
                     $(
-                        Fused::[<$op LLSet>](_, _, d) | Fused::[<$op LISet>](_, _, d)
-                        | Fused::[<$op SISet>](_, d) | Fused::[<$op SLSet>](_, d)
-                        | Fused::[<$op SSSet>](d) | Fused::[<$op LLTee>](_, _, d)
-                        | Fused::[<$op LITee>](_, _, d) | Fused::[<$op SITee>](_, d)
-                        | Fused::[<$op SLTee>](_, d) | Fused::[<$op SSTee>](d) => Some(d),
+                        Instr::[<$op LLSet>](_, _, d) | Instr::[<$op LISet>](_, _, d)
+                        | Instr::[<$op SISet>](_, d) | Instr::[<$op SLSet>](_, d)
+                        | Instr::[<$op SSSet>](d) | Instr::[<$op LLTee>](_, _, d)
+                        | Instr::[<$op LITee>](_, _, d) | Instr::[<$op SITee>](_, d)
+                        | Instr::[<$op SLTee>](_, d) | Instr::[<$op SSTee>](d) => Some(d),
                     )*
                     _ => None,
                 }
             }
-        }
 
         /// Fuses a `br_if` (its target interned at `t`) into the instruction before it.
-        pub(crate) fn fuse_br_if(prev: &Instr, t: u32) -> Option<Fused> {
+        pub(crate) fn fuse_br_if(prev: &Instr, t: u32) -> Option<Instr> {
             let imm = |c: i64| i32::try_from(c).ok();
             Some(match *prev {
                 $(
-                    Instr::$op => Fused::[<$op SSBr>](t),
-                    Instr::Fused(Fused::[<$op LL>](a, b)) => Fused::[<$op LLBr>](a, b, t),
-                    Instr::Fused(Fused::[<$op LI>](a, c)) => Fused::[<$op LIBr>](a, imm(c)?, t),
-                    Instr::Fused(Fused::[<$op SI>](c)) => Fused::[<$op SIBr>](imm(c)?, t),
-                    Instr::Fused(Fused::[<$op SL>](b)) => Fused::[<$op SLBr>](b, t),
+                    Instr::$op => Instr::[<$op SSBr>](t),
+                    Instr::[<$op LL>](a, b) => Instr::[<$op LLBr>](a, b, t),
+                    Instr::[<$op LI>](a, c) => Instr::[<$op LIBr>](a, imm(c)?, t),
+                    Instr::[<$op SI>](c) => Instr::[<$op SIBr>](imm(c)?, t),
+                    Instr::[<$op SL>](b) => Instr::[<$op SLBr>](b, t),
                 )*
                 _ => return None,
             })
@@ -154,11 +137,11 @@ mod tests {
         let lg = Instr::LocalGet;
         assert_eq!(
             fuse_binary(&Instr::I32Add, Some(&lg(1)), Some(&lg(2))),
-            Some((2, Fused::I32AddLL(1, 2)))
+            Some((2, Instr::I32AddLL(1, 2)))
         );
         assert_eq!(
             fuse_binary(&Instr::I64Shl, Some(&lg(1)), Some(&Instr::I64Const(-3))),
-            Some((2, Fused::I64ShlLI(1, -3)))
+            Some((2, Instr::I64ShlLI(1, -3)))
         );
         assert_eq!(
             fuse_binary(
@@ -166,7 +149,7 @@ mod tests {
                 Some(&Instr::Drop),
                 Some(&Instr::I32Const(7))
             ),
-            Some((1, Fused::I32AddSI(7)))
+            Some((1, Instr::I32AddSI(7)))
         );
         assert_eq!(
             fuse_binary(&Instr::I32Add, None, Some(&Instr::I64Const(7))),
@@ -180,12 +163,12 @@ mod tests {
 
     #[test]
     fn fuses_destinations_only_with_small_immediates() {
-        let li = Instr::Fused(Fused::I64AddLI(0, 1));
-        assert_eq!(fuse_set(&li, 3, false), Some(Fused::I64AddLISet(0, 1, 3)));
-        assert_eq!(fuse_set(&li, 3, true), Some(Fused::I64AddLITee(0, 1, 3)));
-        let big = Instr::Fused(Fused::I64AddLI(0, 1 << 40));
+        let li = Instr::I64AddLI(0, 1);
+        assert_eq!(fuse_set(&li, 3, false), Some(Instr::I64AddLISet(0, 1, 3)));
+        assert_eq!(fuse_set(&li, 3, true), Some(Instr::I64AddLITee(0, 1, 3)));
+        let big = Instr::I64AddLI(0, 1 << 40);
         assert_eq!(fuse_set(&big, 3, false), None);
-        assert_eq!(fuse_br_if(&Instr::I32LtU, 9), Some(Fused::I32LtUSSBr(9)));
+        assert_eq!(fuse_br_if(&Instr::I32LtU, 9), Some(Instr::I32LtUSSBr(9)));
         assert_eq!(fuse_br_if(&Instr::Drop, 9), None);
     }
 }

@@ -8,14 +8,21 @@ use weft_core::ops::*;
 
 /// A resolved branch: jump to `pc`, keep the top `keep` values, placed at `height` slots above
 /// the frame base (locals included).
+///
+/// In fast mode with fuel, a branch whose target block starts with `ConsumeFuel(n)` charges
+/// the `n` itself (`fuel`) and `pc` points just past that instruction, saving a dispatch per
+/// taken branch; with less than `fuel` left the branch goes to `pc - 1` instead, so the
+/// out-of-fuel trap happens where it would without the shortcut.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct BrTarget {
     /// Target instruction index.
     pub pc: u32,
     /// Stack height (above the frame base) where kept values are moved to.
     pub height: u32,
-    /// Number of values carried by the branch.
-    pub keep: u32,
+    /// Number of values carried by the branch (validation bounds it by 1,000).
+    pub keep: u16,
+    /// Fuel of the target block charged by the branch (0: none, `pc` is the block start).
+    pub fuel: u16,
 }
 
 /// A structural operator kept only in exact mode, so every original step is observable.
@@ -53,6 +60,10 @@ macro_rules! define_instr {
             $([<$l L>] { local: u32, offset: u32 },)*
             // Stores whose address is a local, the value on the stack: fast mode only.
             $([<$s L>] { local: u32, offset: u32 },)*
+            // Stores of a constant (`value`: the stored bits, sign-extended to the store's
+            // type), the address on the stack or in a local: fast mode only.
+            $([<$s I>] { offset: u32, value: i32 },)*
+            $([<$s LI>] { local: u32, offset: u32, value: i32 },)*
             $($u,)*
             $($b,)*
             $($t,)*
@@ -74,7 +85,8 @@ macro_rules! define_instr {
                     $(Instr::$ul(_) => $uln,)*
                     $(Instr::$bl(_) => $bln,)*
                     $(Instr::$l(_) | Instr::[<$l L>] { .. } => $ln,)*
-                    $(Instr::$s(_) | Instr::[<$s L>] { .. } => $sn,)*
+                    $(Instr::$s(_) | Instr::[<$s L>] { .. } | Instr::[<$s I>] { .. }
+                        | Instr::[<$s LI>] { .. } => $sn,)*
                     $(Instr::$ll { .. } => $lln,)*
                     $(Instr::$sl { .. } => $sln,)*
                     _ => return None,
@@ -95,6 +107,16 @@ macro_rules! define_instr {
             pub(crate) fn fuse_store(store: &Instr, local: u32) -> Option<Instr> {
                 Some(match *store {
                     $(Instr::$s(offset) => Instr::[<$s L>] { local, offset },)*
+                    _ => return None,
+                })
+            }
+
+            /// A store (plain or addressed by a local) storing the constant `value` instead
+            /// of the value on the stack.
+            pub(crate) fn fuse_store_value(store: &Instr, value: i32) -> Option<Instr> {
+                Some(match *store {
+                    $(Instr::$s(offset) => Instr::[<$s I>] { offset, value },)*
+                    $(Instr::[<$s L>] { local, offset } => Instr::[<$s LI>] { local, offset, value },)*
                     _ => return None,
                 })
             }
@@ -153,98 +175,134 @@ macro_rules! define_instr {
     }};
 }
 
-weft_core::for_each_op!(define_instr {
-    /// Traps with `unreachable`.
-    Unreachable,
-    /// A binary operator fused with its operand sources (fast mode only).
-    Fused(crate::fuse::Fused),
-    /// A structural no-op (exact mode only).
-    Marker(Marker),
-    /// Charge fuel for the basic block that starts here (fast mode with fuel only).
-    ConsumeFuel(u32),
-    /// Unconditional branch.
-    Br(BrTarget),
-    /// Branch if the popped condition is non-zero.
-    BrIf(BrTarget),
-    /// Branch if the popped condition is zero (lowered `if`).
-    BrIfNot(BrTarget),
-    /// Branch table: targets `br_tables[first..=first+len]`, the last being the default.
-    BrTable { first: u32, len: u32 },
-    /// Return from the function.
-    Return,
-    /// Call a function by index.
-    Call(u32),
-    /// Call through a table with a type index check.
-    CallIndirect { ty: u32, table: u32 },
-    /// Drop the top value.
-    Drop,
-    /// `select` (typed or not).
-    Select,
-    /// Push a local.
-    LocalGet(u32),
-    /// Pop into a local.
-    LocalSet(u32),
-    /// Copy the top value into a local.
-    LocalTee(u32),
-    /// `local.get src; local.set dst` (fast mode only).
-    LocalCopy { src: u32, dst: u32 },
-    /// `i32.const c; local.set dst` (fast mode only).
-    LocalSetI32 { dst: u32, value: i32 },
-    /// `i64.const c; local.set dst` with `c` fitting in 32 bits (fast mode only).
-    LocalSetI64 { dst: u32, value: i32 },
-    /// Push a global.
-    GlobalGet(u32),
-    /// Pop into a global.
-    GlobalSet(u32),
-    /// Push an i32 constant.
-    I32Const(i32),
-    /// Push an i64 constant.
-    I64Const(i64),
-    /// Push an f32 constant (bits).
-    F32Const(u32),
-    /// Push an f64 constant (bits).
-    F64Const(u64),
-    /// Push `v128_consts[i]`.
-    V128Const(u32),
-    /// Shuffle with `shuffles[i]`.
-    I8x16Shuffle(u32),
-    /// Push a null reference.
-    RefNull,
-    /// Test a reference for null.
-    RefIsNull,
-    /// Push a reference to function `i`.
-    RefFunc(u32),
-    /// `memory.size`.
-    MemorySize,
-    /// `memory.grow`.
-    MemoryGrow,
-    /// `memory.fill`.
-    MemoryFill,
-    /// `memory.copy`.
-    MemoryCopy,
-    /// `memory.init` of data segment `i`.
-    MemoryInit(u32),
-    /// `data.drop`.
-    DataDrop(u32),
-    /// `table.get`.
-    TableGet(u32),
-    /// `table.set`.
-    TableSet(u32),
-    /// `table.size`.
-    TableSize(u32),
-    /// `table.grow`.
-    TableGrow(u32),
-    /// `table.fill`.
-    TableFill(u32),
-    /// `table.copy`.
-    TableCopy { dst: u32, src: u32 },
-    /// `table.init`.
-    TableInit { table: u32, elem: u32 },
-    /// `elem.drop`.
-    ElemDrop(u32),
-});
+/// Adds the fused shapes of every fusable operator (see [`crate::fuse`]) to the
+/// hand-written instructions, so the interpreter dispatches every instruction through one
+/// `match` (a nested enum would cost a second indirect jump per fused instruction).
+macro_rules! define_instr_with_fused {
+    ({} $($op:ident $c:ident $vt:ident,)*) => { pastey::paste! {
+        weft_core::for_each_op!(define_instr {
+            // Binary operators fused with their operand sources and destination (fast mode
+            // only; shapes in `crate::fuse`).
+            $(
+                [<$op LL>](u32, u32), [<$op LI>](u32, i64), [<$op SI>](i64), [<$op SL>](u32),
+                [<$op LLSet>](u32, u32, u32), [<$op LISet>](u32, i32, u32),
+                [<$op SISet>](i32, u32), [<$op SLSet>](u32, u32), [<$op SSSet>](u32),
+                [<$op LLTee>](u32, u32, u32), [<$op LITee>](u32, i32, u32),
+                [<$op SITee>](i32, u32), [<$op SLTee>](u32, u32), [<$op SSTee>](u32),
+                [<$op LLBr>](u32, u32, u32), [<$op LIBr>](u32, i32, u32),
+                [<$op SIBr>](i32, u32), [<$op SLBr>](u32, u32), [<$op SSBr>](u32),
+            )*
+
+        /// Traps with `unreachable`.
+        Unreachable,
+        /// A structural no-op (exact mode only).
+        Marker(Marker),
+        /// Charge fuel for the basic block that starts here (fast mode with fuel only).
+        ConsumeFuel(u32),
+        /// Unconditional branch.
+        Br(BrTarget),
+        /// Branch if the popped condition is non-zero.
+        BrIf(BrTarget),
+        /// Branch if the popped condition is zero (lowered `if`).
+        BrIfNot(BrTarget),
+        /// `local.get l; br_if`: branch to `br_tables[t]` if local `l` is non-zero (fast mode).
+        BrIfL(u32, u32),
+        /// `local.get l; i32.eqz; br_if`: branch to `br_tables[t]` if local `l` is zero (fast
+        /// mode).
+        BrIfNotL(u32, u32),
+        /// Branch table: targets `br_tables[first..=first+len]`, the last being the default.
+        BrTable { first: u32, len: u32 },
+        /// Return from the function.
+        Return,
+        /// Call a function by index.
+        Call(u32),
+        /// Call through a table with a type index check.
+        CallIndirect { ty: u32, table: u32 },
+        /// Drop the top value.
+        Drop,
+        /// `select` (typed or not).
+        Select,
+        /// Push a local.
+        LocalGet(u32),
+        /// Pop into a local.
+        LocalSet(u32),
+        /// Copy the top value into a local.
+        LocalTee(u32),
+        /// `local.get src; local.set dst` (fast mode only).
+        LocalCopy { src: u32, dst: u32 },
+        /// `i32.const c; local.set dst` (fast mode only).
+        LocalSetI32 { dst: u32, value: i32 },
+        /// `i64.const c; local.set dst` with `c` fitting in 32 bits (fast mode only).
+        LocalSetI64 { dst: u32, value: i32 },
+        /// Push a global.
+        GlobalGet(u32),
+        /// Pop into a global.
+        GlobalSet(u32),
+        /// Push an i32 constant.
+        I32Const(i32),
+        /// Push an i64 constant.
+        I64Const(i64),
+        /// Push an f32 constant (bits).
+        F32Const(u32),
+        /// Push an f64 constant (bits).
+        F64Const(u64),
+        /// Push `v128_consts[i]`.
+        V128Const(u32),
+        /// Shuffle with `shuffles[i]`.
+        I8x16Shuffle(u32),
+        /// Push a null reference.
+        RefNull,
+        /// Test a reference for null.
+        RefIsNull,
+        /// Push a reference to function `i`.
+        RefFunc(u32),
+        /// `memory.size`.
+        MemorySize,
+        /// `memory.grow`.
+        MemoryGrow,
+        /// `memory.fill`.
+        MemoryFill,
+        /// `memory.copy`.
+        MemoryCopy,
+        /// `memory.init` of data segment `i`.
+        MemoryInit(u32),
+        /// `data.drop`.
+        DataDrop(u32),
+        /// `table.get`.
+        TableGet(u32),
+        /// `table.set`.
+        TableSet(u32),
+        /// `table.size`.
+        TableSize(u32),
+        /// `table.grow`.
+        TableGrow(u32),
+        /// `table.fill`.
+        TableFill(u32),
+        /// `table.copy`.
+        TableCopy { dst: u32, src: u32 },
+        /// `table.init`.
+        TableInit { table: u32, elem: u32 },
+        /// `elem.drop`.
+        ElemDrop(u32),
+        });
+    }};
+}
+
+crate::for_each_fused!(define_instr_with_fused {});
 
 impl Instr {
+    /// The bits of a constant instruction, when they are the sign extension of 32 bits (the
+    /// immediate of a fused constant store).
+    pub(crate) fn small_const_bits(&self) -> Option<i32> {
+        match *self {
+            Instr::I32Const(c) => Some(c),
+            Instr::I64Const(c) => i32::try_from(c).ok(),
+            Instr::F32Const(bits) => Some(bits as i32),
+            Instr::F64Const(bits) => i32::try_from(bits as i64).ok(),
+            _ => None,
+        }
+    }
+
     /// The local this instruction writes, if any.
     pub fn written_local(&self) -> Option<u32> {
         match *self {
@@ -252,8 +310,7 @@ impl Instr {
             Instr::LocalCopy { dst, .. }
             | Instr::LocalSetI32 { dst, .. }
             | Instr::LocalSetI64 { dst, .. } => Some(dst),
-            Instr::Fused(f) => f.written_local(),
-            _ => None,
+            _ => crate::fuse::fused_written_local(self),
         }
     }
 }

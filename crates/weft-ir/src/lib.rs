@@ -16,7 +16,6 @@ mod module;
 mod print;
 
 pub use error::LoadError;
-pub use fuse::Fused;
 pub use instr::{BrTarget, Instr, Marker};
 pub use lower::{LowerMode, LoweredFunc};
 pub use module::{

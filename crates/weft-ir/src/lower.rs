@@ -203,6 +203,22 @@ impl Lowerer {
         self.pending_gets.clear();
     }
 
+    /// Starts a basic block that branches may target and returns its first pc. An empty
+    /// fuel block just before it (its charge instruction the last one emitted) becomes this
+    /// block, rather than being followed by a second charge.
+    fn begin_block(&mut self) -> u32 {
+        if let Some(at) = self.fuel_block {
+            if at + 1 == self.code.len() && self.code[at] == Instr::ConsumeFuel(0) {
+                self.boundary = self.code.len();
+                self.pending_gets.clear();
+                return at as u32;
+            }
+        }
+        let pc = self.pc();
+        self.start_block();
+        pc
+    }
+
     /// After a call: a call to a function defined in this module always comes back here
     /// unless the whole run unwinds, so the code after it stays in the same fuel block
     /// (one charge fewer per call; an unwinding run refunds the advance). Calls that may
@@ -266,7 +282,18 @@ impl Lowerer {
                 *self.code.last_mut().expect("fused local.get") = fused;
                 return;
             }
-            if let Some(fused) = self.fuse_store_address(&instr) {
+            let addressed = self.fuse_store_address(&instr);
+            let store = addressed.as_ref().unwrap_or(&instr);
+            // A constant stored: the constant's instruction, last before the store, pushed
+            // the value operand.
+            let value = self.tail(1).and_then(Instr::small_const_bits);
+            if let Some(fused) = value.and_then(|c| Instr::fuse_store_value(store, c)) {
+                self.code.pop();
+                self.offsets.pop();
+                self.emit(fused);
+                return;
+            }
+            if let Some(fused) = addressed {
                 self.emit(fused);
                 return;
             }
@@ -274,7 +301,7 @@ impl Lowerer {
                 let len = self.code.len() - n;
                 self.code.truncate(len);
                 self.offsets.truncate(len);
-                self.emit(Instr::Fused(fused));
+                self.emit(fused);
                 return;
             }
         }
@@ -292,7 +319,8 @@ impl Lowerer {
         let t = BrTarget {
             pc,
             height: frame.height,
-            keep: frame.br_arity,
+            keep: frame.br_arity as u16,
+            fuel: 0,
         };
         (
             t,
@@ -302,6 +330,18 @@ impl Lowerer {
                 Some(idx)
             },
         )
+    }
+
+    /// Interns the target of a branch to `depth` in the branch table (fused branches refer
+    /// to it by index, so their shapes stay small) and returns its index.
+    fn intern_target(&mut self, depth: u32) -> u32 {
+        let (t, fix) = self.target(depth);
+        let at = self.br_tables.len();
+        self.br_tables.push(t);
+        if let Some(idx) = fix {
+            self.ctl[idx].fixups.push(Fixup::Table(at));
+        }
+        at as u32
     }
 
     fn branch(&mut self, depth: u32, make: fn(BrTarget) -> Instr) {
@@ -319,6 +359,39 @@ impl Lowerer {
                 _ => unreachable!("fixup points at a branch"),
             },
             Fixup::Table(at) => self.br_tables[at].pc = pc,
+        }
+    }
+}
+
+/// Branches carry at most `u16::MAX` values (validation allows 1,000).
+fn too_many_values(offset: u64) -> LoadError {
+    LoadError::Unsupported {
+        offset,
+        message: "a block or function with more than 65535 parameters or results".into(),
+    }
+}
+
+/// Fast mode with fuel: every branch whose target starts with `ConsumeFuel(n)` charges `n`
+/// itself and lands after it (see [`BrTarget`]), which saves a dispatch per taken branch.
+fn fold_branch_fuel(code: &mut [Instr], br_tables: &mut [BrTarget]) {
+    let fold = |code: &[Instr], t: &mut BrTarget| {
+        if let Some(Instr::ConsumeFuel(n)) = code.get(t.pc as usize) {
+            if let Ok(fuel) = u16::try_from(*n) {
+                t.pc += 1;
+                t.fuel = fuel;
+            }
+        }
+    };
+    for t in br_tables.iter_mut() {
+        fold(code, t);
+    }
+    for i in 0..code.len() {
+        if let Instr::Br(mut t) | Instr::BrIf(mut t) | Instr::BrIfNot(mut t) = code[i] {
+            fold(code, &mut t);
+            match &mut code[i] {
+                Instr::Br(x) | Instr::BrIf(x) | Instr::BrIfNot(x) => *x = t,
+                _ => unreachable!("matched a branch above"),
+            }
         }
     }
 }
@@ -344,6 +417,9 @@ pub(crate) fn lower_function(
     mode: LowerMode,
 ) -> Result<(LoweredFunc, FuncValidator<ValidatorResources>), LoadError> {
     let ty = module.func_type(func_index).clone();
+    if ty.results.len() > usize::from(u16::MAX) {
+        return Err(too_many_values(body.range().start));
+    }
     let num_params = ty.params.len() as u32;
     let mut local_types = Vec::new();
     let mut locals = body.get_locals_reader()?;
@@ -407,6 +483,9 @@ pub(crate) fn lower_function(
         match op {
             Operator::Block { blockty } | Operator::Loop { blockty } | Operator::If { blockty } => {
                 let (params, results) = block_arity(module, blockty);
+                if params.max(results) > u32::from(u16::MAX) {
+                    return Err(too_many_values(offset));
+                }
                 let height = frame_height();
                 let entered_reachable = l.reachable;
                 let kind = match op {
@@ -429,8 +508,7 @@ pub(crate) fn lower_function(
                                 start_pc = l.pc();
                                 l.emit(Instr::Marker(Marker::Loop));
                             } else {
-                                start_pc = l.pc();
-                                l.start_block();
+                                start_pc = l.begin_block();
                             }
                         }
                         _ => {
@@ -438,7 +516,8 @@ pub(crate) fn lower_function(
                             let t = BrTarget {
                                 pc: u32::MAX,
                                 height,
-                                keep: params,
+                                keep: params as u16,
+                                fuel: 0,
                             };
                             else_fixup = Some(l.emit(Instr::BrIfNot(t)));
                             l.start_block();
@@ -469,7 +548,8 @@ pub(crate) fn lower_function(
                     let t = BrTarget {
                         pc: u32::MAX,
                         height,
-                        keep: results,
+                        keep: results as u16,
+                        fuel: 0,
                     };
                     let at = l.emit(Instr::Br(t));
                     l.ctl
@@ -505,9 +585,10 @@ pub(crate) fn lower_function(
                 if falls_through && mode.exact {
                     l.emit(Instr::Marker(Marker::End));
                 }
-                let pc = l.pc();
                 let else_fixup = frame.else_fixup;
                 let reached = !frame.fixups.is_empty() || else_fixup.is_some();
+                l.reachable = frame.entered_reachable && (falls_through || reached);
+                let pc = if l.reachable { l.begin_block() } else { l.pc() };
                 if let Some(at) = else_fixup {
                     // `if` without `else`: a false condition runs the (empty) else arm,
                     // whose `end` is this one.
@@ -520,10 +601,6 @@ pub(crate) fn lower_function(
                 }
                 for f in frame.fixups {
                     l.patch(f, pc);
-                }
-                l.reachable = frame.entered_reachable && (falls_through || reached);
-                if l.reachable {
-                    l.start_block();
                 }
             }
             _ if !l.reachable => {}
@@ -547,17 +624,21 @@ pub(crate) fn lower_function(
                 if fused == Some(Instr::I32Eqz) {
                     l.code.pop();
                     l.offsets.pop();
-                    l.branch(relative_depth, Instr::BrIfNot);
+                    if let Some(Instr::LocalGet(local)) = l.tail(1).copied() {
+                        let t = l.intern_target(relative_depth);
+                        *l.code.last_mut().expect("fused local.get") = Instr::BrIfNotL(local, t);
+                    } else {
+                        l.branch(relative_depth, Instr::BrIfNot);
+                    }
+                } else if let Some(Instr::LocalGet(local)) = fused {
+                    let t = l.intern_target(relative_depth);
+                    *l.code.last_mut().expect("fused local.get") = Instr::BrIfL(local, t);
                 } else if let Some(f) = fused.and_then(|p| fuse_br_if(&p, l.br_tables.len() as u32))
                 {
                     // The target is interned in the branch table so the fused shape stays small.
-                    let (t, fix) = l.target(relative_depth);
-                    let at = l.br_tables.len();
-                    l.br_tables.push(t);
-                    if let Some(idx) = fix {
-                        l.ctl[idx].fixups.push(Fixup::Table(at));
-                    }
-                    *l.code.last_mut().expect("fused instruction") = Instr::Fused(f);
+                    let t = l.intern_target(relative_depth);
+                    debug_assert_eq!(Some(f), fuse_br_if(&fused.expect("fused"), t));
+                    *l.code.last_mut().expect("fused instruction") = f;
                 } else {
                     l.branch(relative_depth, Instr::BrIf);
                 }
@@ -638,7 +719,7 @@ pub(crate) fn lower_function(
                         }
                         match fused.and_then(|p| fuse_set(&p, local_index, tee)) {
                             Some(f) => {
-                                *l.code.last_mut().expect("fused instruction") = Instr::Fused(f);
+                                *l.code.last_mut().expect("fused instruction") = f;
                                 l.after_op(height_before.saturating_sub(pops));
                                 continue;
                             }
@@ -703,6 +784,9 @@ pub(crate) fn lower_function(
     }
     // Every frame closed and nothing after the function's `end` (the reader tracks frames).
     reader.finish()?;
+    if mode.fuel && !mode.exact {
+        fold_branch_fuel(&mut l.code, &mut l.br_tables);
+    }
     let lowered = LoweredFunc {
         func_index,
         code: l.code,
@@ -718,4 +802,55 @@ pub(crate) fn lower_function(
         max_height,
     };
     Ok((lowered, validator))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The code and branch table of the module's first function.
+    fn lower(wat: &str, mode: LowerMode) -> (Vec<Instr>, Vec<BrTarget>) {
+        let m = Module::from_bytes_or_text(wat.as_bytes()).expect("valid module");
+        let funcs = m.lowered(mode).expect("lowers");
+        let f = funcs.iter().next().expect("one function");
+        (f.code.clone(), f.br_tables.clone())
+    }
+
+    const COUNT: &str = r#"(module (memory 1)
+      (func (param $n i32) (local $i i32)
+        (loop $next
+          (i32.store8 (local.get $i) (i32.const 1))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $next (local.get $n)))))"#;
+
+    #[test]
+    fn constant_stores_and_branches_on_locals_are_one_instruction() {
+        let (code, targets) = lower(COUNT, LowerMode::FAST);
+        let store = Instr::I32Store8LI {
+            local: 1,
+            offset: 0,
+            value: 1,
+        };
+        assert_eq!(code[..2], [store, Instr::I32AddLISet(1, 1, 1)]);
+        let Instr::BrIfL(0, t) = code[2] else {
+            panic!("expected a br_if on local 0: {code:?}")
+        };
+        assert_eq!(targets[t as usize].pc, 0);
+        assert_eq!(targets[t as usize].fuel, 0);
+    }
+
+    #[test]
+    fn taken_branches_charge_their_target_block_and_empty_blocks_merge() {
+        let (code, targets) = lower(COUNT, LowerMode::FAST_FUEL);
+        // The entry block charges the entry; the loop's block its nine operators.
+        assert_eq!(code[..2], [Instr::ConsumeFuel(1), Instr::ConsumeFuel(9)]);
+        let Instr::BrIfL(0, t) = code[4] else {
+            panic!("expected a br_if on local 0: {code:?}")
+        };
+        // The back edge lands after the loop's charge and charges it itself.
+        let back = targets[t as usize];
+        assert_eq!((back.pc, back.fuel), (2, 9));
+        // After the loop: one (empty) charge for the fall-through and the loop's end.
+        assert_eq!(code[5..], [Instr::ConsumeFuel(0), Instr::Return]);
+    }
 }

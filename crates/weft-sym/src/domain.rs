@@ -120,6 +120,23 @@ impl Symbolic {
         self.terms.fresh(name, width)
     }
 
+    /// A fresh input byte; when `printable`, constrained to printable ASCII (0x20..=0x7e)
+    /// with `A` as its model value, so the model stays valid. Used by `--sym-mem` regions
+    /// and symbolic standard input alike.
+    pub fn fresh_byte(&mut self, name: &str, printable: bool) -> TermId {
+        let t = self.fresh(name, 8);
+        if printable {
+            let terms = self.terms.clone();
+            let lo = terms.app(Op::Ule, 0, &[terms.constant(8, 0x20), t]);
+            let hi = terms.app(Op::Ule, 0, &[t, terms.constant(8, 0x7e)]);
+            self.assume(terms.app(Op::BAnd, 0, &[lo, hi]));
+            if let Op::Var(v) = terms.node(t).op {
+                self.model.insert(v, b'A' as u64);
+            }
+        }
+        t
+    }
+
     /// Adds a Boolean constraint to the path condition (the caller keeps `model` valid).
     pub fn assume(&mut self, b: TermId) {
         if self.terms.as_const(b) == Some(1) {

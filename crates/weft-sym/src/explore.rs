@@ -359,17 +359,10 @@ fn setup<'a>(
             let mut syms = Vec::new();
             for i in 0..spec.len {
                 let a = spec.addr + i;
-                let t = m.domain.fresh(&format!("mem[0x{a:x}]"), 8);
+                let t = m
+                    .domain
+                    .fresh_byte(&format!("mem[0x{a:x}]"), spec.printable);
                 m.store.memories[maddr as usize].mem.set_sym(a as u64, t);
-                if spec.printable {
-                    let lo = terms.app(Op::Ule, 0, &[terms.constant(8, 0x20), t]);
-                    let hi = terms.app(Op::Ule, 0, &[t, terms.constant(8, 0x7e)]);
-                    m.domain.assume(terms.app(Op::BAnd, 0, &[lo, hi]));
-                    let crate::term::Node { op: Op::Var(v), .. } = terms.node(t) else {
-                        unreachable!("fresh symbols are variables")
-                    };
-                    m.domain.model.insert(v, b'A' as u64);
-                }
                 syms.push(t);
             }
             mem.push((spec.addr, syms));

@@ -12,7 +12,7 @@
 
 use crate::domain::{SymVal, Symbolic};
 use crate::memory::SymMemory;
-use crate::term::{Op, TermId, Terms};
+use crate::term::{TermId, Terms};
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -54,20 +54,8 @@ impl Clone for SymWasi {
 /// Fresh symbols for `len` bytes of standard input, constrained to printable ASCII when
 /// `printable` (the model starts them at `A`, so it stays valid).
 pub fn stdin_symbols(d: &mut Symbolic, len: usize, printable: bool) -> Vec<TermId> {
-    let terms = d.terms.clone();
     (0..len)
-        .map(|i| {
-            let t = d.fresh(&format!("stdin[{i}]"), 8);
-            if printable {
-                let lo = terms.app(Op::Ule, 0, &[terms.constant(8, 0x20), t]);
-                let hi = terms.app(Op::Ule, 0, &[t, terms.constant(8, 0x7e)]);
-                d.assume(terms.app(Op::BAnd, 0, &[lo, hi]));
-                if let Op::Var(v) = terms.node(t).op {
-                    d.model.insert(v, b'A' as u64);
-                }
-            }
-            t
-        })
+        .map(|i| d.fresh_byte(&format!("stdin[{i}]"), printable))
         .collect()
 }
 
