@@ -562,6 +562,20 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                 }
             }};
         }
+        // Stores `value` (evaluated first) with `width` bytes at `addr + offset`; the caller
+        // pops the operands afterwards, so a fork on the address leaves the stack intact.
+        macro_rules! store_to {
+            ($addr:expr, $offset:expr, $op:ident, $width:expr, $value:expr) => {{
+                let v = $value;
+                let base = tri!(self.domain.address($addr));
+                let ea = base as u64 + $offset as u64;
+                check_range!(ea, $width, mem!().size_bytes(), TrapCode::MemoryOutOfBounds);
+                self.domain.store(&mut mem!(), ea, StoreOp::$op, v);
+                if O::ENABLED {
+                    self.observer.on_memory(ea, $width, v, AccessKind::Write);
+                }
+            }};
+        }
         macro_rules! call_addr {
             ($addr:expr) => {{
                 let addr: u32 = $addr;
@@ -677,6 +691,10 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                         $(Instr::[<$fop SI>](c) => {
                             let y = self.domain.constant(Val::$fvt(c as _));
                             let r = tri!(self.domain.binary(BinaryOp::$fop, sget!(sp - 1), y));
+                            sset!(sp - 1, r);
+                        })*
+                        $(Instr::[<$fop LS>](a) => {
+                            let r = tri!(self.domain.binary(BinaryOp::$fop, local!(a), sget!(sp - 1)));
                             sset!(sp - 1, r);
                         })*
                         $(Instr::[<$fop SL>](b) => {
@@ -828,47 +846,21 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                             }
                         })*
                         $(Instr::[<$s L>] { local, offset } => {
-                            let v = sget!(sp - 1);
-                            let base = tri!(self.domain.address(local!(local)));
-                            let ea = base as u64 + offset as u64;
-                            check_range!(ea, $sw, mem!().size_bytes(), TrapCode::MemoryOutOfBounds);
-                            self.domain.store(&mut mem!(), ea, StoreOp::$s, v);
+                            store_to!(local!(local), offset, $s, $sw, sget!(sp - 1));
                             sp -= 1;
-                            if O::ENABLED {
-                                self.observer.on_memory(ea, $sw, v, AccessKind::Write);
-                            }
                         })*
                         $(Instr::[<$s I>] { offset, value } => {
                             let v = self.domain.constant(Val::$sa(value as _));
-                            let base = tri!(self.domain.address(sget!(sp - 1)));
-                            let ea = base as u64 + offset as u64;
-                            check_range!(ea, $sw, mem!().size_bytes(), TrapCode::MemoryOutOfBounds);
-                            self.domain.store(&mut mem!(), ea, StoreOp::$s, v);
+                            store_to!(sget!(sp - 1), offset, $s, $sw, v);
                             sp -= 1;
-                            if O::ENABLED {
-                                self.observer.on_memory(ea, $sw, v, AccessKind::Write);
-                            }
                         })*
                         $(Instr::[<$s LI>] { local, offset, value } => {
                             let v = self.domain.constant(Val::$sa(value as _));
-                            let base = tri!(self.domain.address(local!(local)));
-                            let ea = base as u64 + offset as u64;
-                            check_range!(ea, $sw, mem!().size_bytes(), TrapCode::MemoryOutOfBounds);
-                            self.domain.store(&mut mem!(), ea, StoreOp::$s, v);
-                            if O::ENABLED {
-                                self.observer.on_memory(ea, $sw, v, AccessKind::Write);
-                            }
+                            store_to!(local!(local), offset, $s, $sw, v);
                         })*
                         $(Instr::$s(offset) => {
-                            let v = sget!(sp - 1);
-                            let base = tri!(self.domain.address(sget!(sp - 2)));
-                            let ea = base as u64 + offset as u64;
-                            check_range!(ea, $sw, mem!().size_bytes(), TrapCode::MemoryOutOfBounds);
-                            self.domain.store(&mut mem!(), ea, StoreOp::$s, v);
+                            store_to!(sget!(sp - 2), offset, $s, $sw, sget!(sp - 1));
                             sp -= 2;
-                            if O::ENABLED {
-                                self.observer.on_memory(ea, $sw, v, AccessKind::Write);
-                            }
                         })*
                         $(Instr::$ll { offset, lane } => {
                             let v = sget!(sp - 1);

@@ -64,14 +64,16 @@ fn linker_with_exit<O: Observer<Concrete>>(machine: &mut Machine<Concrete, O>) -
     linker
 }
 
-/// Runs `run(n, exit_at)` with fuel metering and returns its outcome and the fuel consumed.
-fn run<O: Observer<Concrete>>(
+/// Instantiates `wat` in a metered machine (imports from `linker`) and calls its export
+/// `run` with `args` under `budget`; returns the outcome and the fuel the call consumed.
+fn run_metered<O: Observer<Concrete>>(
     observer: O,
-    n: i32,
-    exit_at: i32,
-    fuel: Option<u64>,
+    wat: &str,
+    linker: impl FnOnce(&mut Machine<Concrete, O>) -> Linker,
+    args: &[Val],
+    budget: Option<u64>,
 ) -> (Result<Vec<Val>, ExecError>, u64) {
-    let module = Arc::new(Module::from_bytes_or_text(PROGRAM.as_bytes()).expect("valid module"));
+    let module = Arc::new(Module::from_bytes_or_text(wat.as_bytes()).expect("valid module"));
     let mut machine = Machine::new(
         Concrete,
         observer,
@@ -80,12 +82,23 @@ fn run<O: Observer<Concrete>>(
             ..Config::default()
         },
     );
-    let linker = linker_with_exit(&mut machine);
+    let linker = linker(&mut machine);
     let instance = machine.instantiate(module, &linker).expect("instantiates");
-    machine.set_fuel(fuel).expect("metering is on");
+    machine.set_fuel(budget).expect("metering is on");
     let before = machine.fuel_consumed();
-    let out = machine.invoke(instance, "run", &[Val::I32(n), Val::I32(exit_at)]);
+    let out = machine.invoke(instance, "run", args);
     (out, machine.fuel_consumed() - before)
+}
+
+/// Runs `run(n, exit_at)` with fuel metering and returns its outcome and the fuel consumed.
+fn run<O: Observer<Concrete>>(
+    observer: O,
+    n: i32,
+    exit_at: i32,
+    fuel: Option<u64>,
+) -> (Result<Vec<Val>, ExecError>, u64) {
+    let args = [Val::I32(n), Val::I32(exit_at)];
+    run_metered(observer, PROGRAM, linker_with_exit, &args, fuel)
 }
 
 #[test]
@@ -168,21 +181,7 @@ fn run_loops<O: Observer<Concrete>>(
     n: i32,
     budget: Option<u64>,
 ) -> (Result<Vec<Val>, ExecError>, u64) {
-    let module = Arc::new(Module::from_bytes_or_text(LOOPS.as_bytes()).expect("valid module"));
-    let mut machine = Machine::new(
-        Concrete,
-        observer,
-        Config {
-            fuel: true,
-            ..Config::default()
-        },
-    );
-    let instance = machine
-        .instantiate(module, &Linker::new())
-        .expect("instantiates");
-    machine.set_fuel(budget).expect("metering is on");
-    let out = machine.invoke(instance, "run", &[Val::I32(n)]);
-    (out, machine.fuel_consumed())
+    run_metered(observer, LOOPS, |_| Linker::new(), &[Val::I32(n)], budget)
 }
 
 #[test]

@@ -9,6 +9,9 @@
 //! - `LI(a, c)`: `local[a] op c`
 //! - `SI(c)`: `pop op c`
 //! - `SL(b)`: `pop op local[b]`
+//! - `LS(a)`: `local[a] op pop`, where the `local.get a` came before the code computing the
+//!   second operand (it is removed, and the operand read when the operator runs: nothing
+//!   in between writes the local)
 //! - `SS`: `pop op pop` (only with a destination, the plain form is the operator itself)
 //!
 //! Each shape is pushed (no suffix), stored to a local (`Set(.., d)`: a following
@@ -65,6 +68,15 @@ macro_rules! define_fuse {
                     (_, Some(Instr::LocalGet(b))) => Some((1, Instr::[<$op SL>](*b))),
                     _ => None,
                 },)*
+                _ => None,
+            }
+        }
+
+        /// Fuses binary operator `op` with a `local.get a` that pushed its first operand
+        /// further back (the second operand computed since): `local[a] op pop`.
+        pub(crate) fn fuse_binary_local_first(op: &Instr, a: u32) -> Option<Instr> {
+            match op {
+                $(Instr::$op => Some(Instr::[<$op LS>](a)),)*
                 _ => None,
             }
         }

@@ -185,6 +185,7 @@ macro_rules! define_instr_with_fused {
             // only; shapes in `crate::fuse`).
             $(
                 [<$op LL>](u32, u32), [<$op LI>](u32, i64), [<$op SI>](i64), [<$op SL>](u32),
+                [<$op LS>](u32),
                 [<$op LLSet>](u32, u32, u32), [<$op LISet>](u32, i32, u32),
                 [<$op SISet>](i32, u32), [<$op SLSet>](u32, u32), [<$op SSSet>](u32),
                 [<$op LLTee>](u32, u32, u32), [<$op LITee>](u32, i32, u32),

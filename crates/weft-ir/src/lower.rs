@@ -1,6 +1,6 @@
 //! Lowering validated function bodies to the internal instruction stream.
 
-use crate::fuse::{fuse_binary, fuse_br_if, fuse_set};
+use crate::fuse::{fuse_binary, fuse_binary_local_first, fuse_br_if, fuse_set};
 use crate::instr::{BrTarget, Instr, Marker};
 use crate::module::{convert_val_type, Module};
 use crate::LoadError;
@@ -248,24 +248,34 @@ impl Lowerer {
         }
     }
 
-    /// A store whose address operand came from a pending `local.get`: removes that
-    /// `local.get` and returns the store reading the local instead.
-    fn fuse_store_address(&mut self, store: &Instr) -> Option<Instr> {
-        let slot = self.height_before.checked_sub(2)?;
+    /// The pending `local.get` whose value sits in stack slot `slot`: its index in
+    /// `pending_gets` and its local.
+    fn pending_get_at(&self, slot: Option<u32>) -> Option<(usize, u32)> {
+        let slot = slot?;
         let i = self.pending_gets.iter().position(|&(_, _, s)| s == slot)?;
         let (at, local, _) = self.pending_gets[i];
-        if at < self.boundary || self.code.get(at) != Some(&Instr::LocalGet(local)) {
-            return None;
-        }
-        let fused = Instr::fuse_store(store, local)?;
+        (at >= self.boundary && self.code.get(at) == Some(&Instr::LocalGet(local)))
+            .then_some((i, local))
+    }
+
+    /// Removes the pending `local.get` number `i` (its reader reads the local instead).
+    fn remove_pending_get(&mut self, i: usize) {
+        let (at, _, _) = self.pending_gets.remove(i);
         self.code.remove(at);
         self.offsets.remove(at);
-        self.pending_gets.remove(i);
         for entry in &mut self.pending_gets {
             if entry.0 > at {
                 entry.0 -= 1;
             }
         }
+    }
+
+    /// A store whose address operand came from a pending `local.get`: removes that
+    /// `local.get` and returns the store reading the local instead.
+    fn fuse_store_address(&mut self, store: &Instr) -> Option<Instr> {
+        let (i, local) = self.pending_get_at(self.height_before.checked_sub(2))?;
+        let fused = Instr::fuse_store(store, local)?;
+        self.remove_pending_get(i);
         Some(fused)
     }
 
@@ -303,6 +313,14 @@ impl Lowerer {
                 self.offsets.truncate(len);
                 self.emit(fused);
                 return;
+            }
+            // A binary operator whose first operand came from a `local.get` further back.
+            if let Some((i, local)) = self.pending_get_at(self.height_before.checked_sub(2)) {
+                if let Some(fused) = fuse_binary_local_first(&instr, local) {
+                    self.remove_pending_get(i);
+                    self.emit(fused);
+                    return;
+                }
             }
         }
         self.emit(instr);
@@ -837,6 +855,29 @@ mod tests {
         };
         assert_eq!(targets[t as usize].pc, 0);
         assert_eq!(targets[t as usize].fuel, 0);
+    }
+
+    #[test]
+    fn a_local_read_before_the_second_operand_joins_the_operator_unless_written() {
+        let wat = r#"(module (memory 1)
+          (func (param i32 i32) (result i32)
+            (i32.add (local.get 0) (i32.load (local.get 1)))))"#;
+        let (code, _) = lower(wat, LowerMode::FAST);
+        let load = Instr::I32LoadL {
+            local: 1,
+            offset: 0,
+        };
+        assert_eq!(code[..3], [load, Instr::I32AddLS(0), Instr::Return]);
+        // The local is written between its read and the operator: the read stays.
+        let wat = r#"(module
+          (func (param i32) (result i32)
+            (i32.add (local.get 0) (local.tee 0 (i32.const 5)))))"#;
+        let (code, _) = lower(wat, LowerMode::FAST);
+        assert_eq!(code[0], Instr::LocalGet(0));
+        assert!(
+            !code.iter().any(|i| matches!(i, Instr::I32AddLS(_))),
+            "{code:?}"
+        );
     }
 
     #[test]
