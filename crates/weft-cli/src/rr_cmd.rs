@@ -18,7 +18,9 @@ const DIVERGED_EXIT: u8 = 1;
 /// `weft record`.
 #[derive(clap::Args)]
 pub struct RecordArgs {
-    /// WASI preview 1 command to run, or a component (`.wasm` or `.wat`).
+    /// WASI preview 1 command to run, or a component (`.wasm` or `.wat`): a WASI 0.2
+    /// command runs its `wasi:cli/run` against wasmtime's WASI host, other components need
+    /// `--invoke`.
     file: PathBuf,
     /// Where to write the trace (JSON Lines).
     #[arg(short, long)]
@@ -52,7 +54,8 @@ pub struct ReplayArgs {
     /// Trace to replay.
     trace: PathBuf,
     /// Allow another build of the same source (different hash): pointer arguments of WASI
-    /// calls are not compared and host memory writes are relocated.
+    /// calls are not compared and host memory writes are relocated (core modules); calls
+    /// and values must match as they are (components).
     #[arg(long)]
     other_build: bool,
     /// Instead of replaying, write a module with no imports that replays the trace itself.
@@ -101,31 +104,6 @@ fn end_code(end: &End) -> ExitCode {
 /// Runs `weft record`.
 pub fn record(a: RecordArgs) -> Result<ExitCode> {
     let wasm = weft_rr::load_binary(&a.file)?;
-    if wasmparser_is_component(&wasm) {
-        let calls = a
-            .invoke
-            .iter()
-            .map(|c| weft_rr::component::parse_invocation(c))
-            .collect::<Result<Vec<_>, _>>()?;
-        let runner = weft_rr::component::ComponentRunner::new(&wasm, a.fuel.is_some())?;
-        let host = weft_rr::component::FuzzComponentHost::new(a.seed, 8, 4);
-        let (trace, end) = runner.record(Box::new(host), &calls, a.fuel)?;
-        for e in &trace.events {
-            if let weft_rr::trace::Event::ExportRet { results } = e {
-                println!("{}", results.join(", "));
-            }
-        }
-        trace.write(&a.output)?;
-        eprintln!(
-            "weft record: {} events written to {}",
-            trace.events.len(),
-            a.output.display()
-        );
-        if let End::Trap(m) = &end {
-            eprintln!("error: {}: trap: {m}", a.file.display());
-        }
-        return Ok(end_code(&end));
-    }
     let mut opts = RecordOptions {
         args: std::iter::once(a.file.display().to_string())
             .chain(a.args.iter().cloned())
@@ -146,7 +124,47 @@ pub fn record(a: RecordArgs) -> Result<ExitCode> {
         let (g, h) = d.split_once("::").unwrap_or((d, d));
         opts.dirs.push((g.into(), h.into()));
     }
-    let rec = weft_rr::record::record_wasi(&wasm, &opts)?;
+    let component = if wasmparser_is_component(&wasm) {
+        Some(weft_rr::component::ComponentRunner::new(
+            &wasm,
+            a.fuel.is_some(),
+        )?)
+    } else {
+        None
+    };
+    if let Some(runner) = component
+        .as_ref()
+        .filter(|r| !a.invoke.is_empty() || weft_rr::wasi_p2::run_export(r).is_none())
+    {
+        let calls = a
+            .invoke
+            .iter()
+            .map(|c| weft_rr::component::parse_invocation(c))
+            .collect::<Result<Vec<_>, _>>()?;
+        let host = weft_rr::component::FuzzComponentHost::new(a.seed, 8, 4);
+        let (trace, end) = runner.record(Box::new(host), &calls, a.fuel)?;
+        for e in &trace.events {
+            if let weft_rr::trace::Event::ExportRet { results } = e {
+                println!("{}", results.join(", "));
+            }
+        }
+        trace.write(&a.output)?;
+        eprintln!(
+            "weft record: {} events written to {}",
+            trace.events.len(),
+            a.output.display()
+        );
+        if let End::Trap(m) = &end {
+            eprintln!("error: {}: trap: {m}", a.file.display());
+        }
+        return Ok(end_code(&end));
+    }
+    let rec = if let Some(runner) = &component {
+        // A WASI 0.2 command, recorded against wasmtime's own WASI host.
+        weft_rr::wasi_p2::record_command(runner, &wasm, &opts)?
+    } else {
+        weft_rr::record::record_wasi(&wasm, &opts)?
+    };
     rec.trace.write(&a.output)?;
     eprintln!(
         "weft record: {} events written to {}",
@@ -185,7 +203,14 @@ pub fn replay(a: ReplayArgs) -> Result<ExitCode> {
         )
         .map(|o| (o.end, o.events)),
         Kind::Component => {
-            weft_rr::component::replay_component(&wasm, &trace).map(|o| (o.end, o.events))
+            weft_rr::component::replay_component(&wasm, &trace, a.other_build).map(|o| {
+                if !a.quiet {
+                    use std::io::Write;
+                    let _ = std::io::stdout().write_all(&o.stdout);
+                    let _ = std::io::stderr().write_all(&o.stderr);
+                }
+                (o.end, o.events)
+            })
         }
     };
     match result {

@@ -191,3 +191,50 @@ fn component_record_replay_and_fuzz_from_the_command_line() {
         text(&o.stdout)
     );
 }
+
+#[test]
+fn a_wasi_component_records_against_wasmtime_wasi_and_replays_its_output() {
+    let dir = Scratch::new("rr-wasi-component");
+    let component = common::fixture("rr/components").join("demo.component.wasm");
+    let trace = dir.join("p2.jsonl");
+    let rec = run(weft()
+        .args(["record", "--env", "WHO=p2"])
+        .arg(&component)
+        .arg("-o")
+        .arg(&trace)
+        .args(["--", "one", "two"]));
+    assert_eq!(rec.status.code(), Some(0), "{}", text(&rec.stderr));
+    let out = text(&rec.stdout);
+    assert!(
+        out.contains("arg[2]=two") && out.contains("WHO=p2") && out.contains("random: "),
+        "{out}"
+    );
+    let t = std::fs::read_to_string(&trace).unwrap();
+    assert!(
+        t.contains("\"module\":\"wasi:cli/environment@0.2.12\"") && t.contains("own-h1"),
+        "{t}"
+    );
+    let rep = run(weft().arg("replay").arg(&component).arg(&trace));
+    assert_eq!(rep.status.code(), Some(0), "{}", text(&rep.stderr));
+    assert_eq!(
+        rep.stdout, rec.stdout,
+        "clock and random bytes are reproduced"
+    );
+    assert!(
+        text(&rep.stderr).starts_with("done\n"),
+        "{}",
+        text(&rep.stderr)
+    );
+
+    // A failing status goes through WASI 0.2's `exit` (which carries only failure).
+    let rec = run(weft()
+        .arg("record")
+        .arg(&component)
+        .arg("-o")
+        .arg(&trace)
+        .args(["--", "a", "b", "c"]));
+    assert_eq!(rec.status.code(), Some(1), "{}", text(&rec.stderr));
+    let rep = run(weft().args(["replay", "-q"]).arg(&component).arg(&trace));
+    assert_eq!(rep.status.code(), Some(1), "{}", text(&rep.stderr));
+    assert!(rep.stdout.is_empty());
+}

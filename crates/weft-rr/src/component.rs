@@ -33,6 +33,13 @@ pub trait ComponentHost: Send + 'static {
         args: &[Val],
         results: &mut [Val],
     ) -> Result<(), String>;
+
+    /// The program dropped its handle to the host resource `rep` (whose drop is recorded as
+    /// an import call of `[resource-drop]NAME`).
+    fn drop_resource(&mut self, cx: &mut HostCx<'_>, rep: u32) -> Result<(), String> {
+        let _ = (cx, rep);
+        Ok(())
+    }
 }
 
 /// What a host function can do with the store: make and inspect resource handles.
@@ -40,7 +47,7 @@ pub struct HostCx<'a> {
     store: StoreContextMut<'a, CState>,
 }
 
-impl HostCx<'_> {
+impl<'a> HostCx<'a> {
     /// A new host resource of the imported type `instance`.`resource` with representation
     /// `rep` (an `own` handle to return to the guest).
     pub fn new_own(&mut self, instance: &str, resource: &str, rep: u32) -> Result<Val, String> {
@@ -53,6 +60,28 @@ impl HostCx<'_> {
             .ok_or_else(|| format!("no imported resource {instance}.{resource}"))?
             as u32;
         new_host_resource(&mut self.store, ty, rep)
+    }
+
+    /// A new host resource of the imported resource type `ty` (as a function type of the
+    /// program names it) with representation `rep`.
+    pub fn new_own_of(&mut self, ty: &ResourceType, rep: u32) -> Result<Val, String> {
+        let count = self.store.data().resource_types.len() as u32;
+        let index = (0..count)
+            .find(|i| ResourceType::host_dynamic(*i) == *ty)
+            .ok_or("a resource type the program does not import")?;
+        new_host_resource(&mut self.store, index, rep)
+    }
+
+    /// Ends the run as the program's exit with `code`; returns the message of the error
+    /// that unwinds the program.
+    pub fn exit(&mut self, code: i32) -> String {
+        self.store.data_mut().exit = Some(code);
+        format!("exit with status {code}")
+    }
+
+    /// The store, to call into other instances of it.
+    pub fn store(&mut self) -> &mut StoreContextMut<'a, CState> {
+        &mut self.store
     }
 
     /// The representation of a host resource handle given by the guest.
@@ -79,6 +108,60 @@ struct Cursor {
     events: Arc<Vec<Event>>,
     pos: usize,
     divergence: Option<Divergence>,
+    output: Output,
+}
+
+/// What a replayed WASI 0.2 program wrote to its standard output and error: the handles
+/// that `get-stdout` / `get-stderr` returned, and the bytes written to them.
+#[derive(Default)]
+struct Output {
+    streams: Vec<(String, usize)>,
+    bytes: [Vec<u8>; 2],
+}
+
+impl Output {
+    /// Notes an answered import call: a stdio stream handle or a write to one.
+    fn observe(
+        &mut self,
+        inst: &str,
+        name: &str,
+        args: &[String],
+        params: &[Val],
+        results: &[String],
+    ) {
+        let package = |p: &str| {
+            inst.strip_prefix(p)
+                .is_some_and(|v| v.is_empty() || v.starts_with('@'))
+        };
+        let stream = match name {
+            "get-stdout" if package("wasi:cli/stdout") => Some(0),
+            "get-stderr" if package("wasi:cli/stderr") => Some(1),
+            _ => None,
+        };
+        if let (Some(s), Some(handle)) = (stream, results.first()) {
+            if let Some(label) = handle.strip_prefix("own-") {
+                self.streams.push((label.to_string(), s));
+            }
+            return;
+        }
+        let write = matches!(
+            name,
+            "[method]output-stream.write" | "[method]output-stream.blocking-write-and-flush"
+        );
+        if !(write && package("wasi:io/streams")) {
+            return;
+        }
+        let label = args.first().and_then(|a| a.strip_prefix("borrow-"));
+        let Some(&(_, s)) = self.streams.iter().find(|(l, _)| Some(l.as_str()) == label) else {
+            return;
+        };
+        if let Some(Val::List(bytes)) = params.get(1) {
+            self.bytes[s].extend(bytes.iter().filter_map(|b| match b {
+                Val::U8(b) => Some(*b),
+                _ => None,
+            }));
+        }
+    }
 }
 
 /// Store data of a component run.
@@ -91,6 +174,10 @@ pub struct CState {
     resource_types: Vec<(String, String)>,
     stop: Option<String>,
     max_events: usize,
+    /// The exit status the program asked for (through a host's [`HostCx::exit`]).
+    exit: Option<i32>,
+    /// wasmtime-wasi's state when recording against it ([`crate::wasi_p2`]).
+    pub(crate) wasi: Option<Box<crate::wasi_p2::WasiParts>>,
 }
 
 /// The label of a resource: `h<rep>` for host resources, `g<n>` for guest ones (numbered in
@@ -262,6 +349,7 @@ impl ComponentRunner {
             .map_err(|e| RrError::Input(format!("invalid component: {e}")))?;
         let mut linker: Linker<CState> = Linker::new(&engine);
         let mut resource_types = Vec::new();
+        let mut seen: Vec<(ResourceType, u32)> = Vec::new();
         for (inst, name, item) in imports(&component, &engine) {
             let mut li = if inst.is_empty() {
                 linker.root()
@@ -276,9 +364,17 @@ impl ComponentRunner {
                     })
                     .map_err(engine_err)?;
                 }
-                ComponentItem::Resource(_) => {
-                    let idx = resource_types.len() as u32;
-                    resource_types.push((inst.clone(), name.clone()));
+                ComponentItem::Resource(ty) => {
+                    // A `use` of another interface's resource is the same type there.
+                    let idx = match seen.iter().find(|(t, _)| *t == ty) {
+                        Some((_, idx)) => *idx,
+                        None => {
+                            let idx = resource_types.len() as u32;
+                            resource_types.push((inst.clone(), name.clone()));
+                            seen.push((ty, idx));
+                            idx
+                        }
+                    };
                     let (i2, n2) = (inst.clone(), format!("[resource-drop]{name}"));
                     li.resource(&name, ResourceType::host_dynamic(idx), move |store, rep| {
                         resource_drop(store, &i2, &n2, rep)
@@ -322,6 +418,8 @@ impl ComponentRunner {
                 resource_types: self.resource_types.clone(),
                 stop: None,
                 max_events: self.max_events,
+                exit: None,
+                wasi: None,
             },
         );
         if self.fuel {
@@ -379,7 +477,7 @@ impl ComponentRunner {
                     match call(&mut store, func, &ty, &params) {
                         Ok(results) => store.data_mut().events.push(Event::ExportRet { results }),
                         Err(m) => {
-                            end = End::Trap(m);
+                            end = ended(&mut store, m);
                             break;
                         }
                     }
@@ -403,10 +501,21 @@ impl ComponentRunner {
     /// Replays a component trace: export calls are made with the recorded arguments, every
     /// import is answered from the trace, and the first difference is reported.
     pub fn replay(&self, trace: &Trace) -> Result<ComponentReplay, RrError> {
+        self.replay_with(trace, false)
+    }
+
+    /// [`ComponentRunner::replay`], also of a trace recorded on another build of the same
+    /// source when `other_build` (component values carry no addresses, so nothing needs
+    /// relocating: the calls and values must simply be the same).
+    pub fn replay_with(
+        &self,
+        trace: &Trace,
+        other_build: bool,
+    ) -> Result<ComponentReplay, RrError> {
         if trace.header.kind != Kind::Component {
             return Err(RrError::Input("this trace is of a core module".into()));
         }
-        if trace.header.sha256 != self.sha256 {
+        if !other_build && trace.header.sha256 != self.sha256 {
             return Err(RrError::HashMismatch {
                 expected: trace.header.sha256.clone(),
                 actual: self.sha256.clone(),
@@ -419,6 +528,7 @@ impl ComponentRunner {
                 events: events.clone(),
                 pos: 0,
                 divergence: None,
+                output: Output::default(),
             }),
             None,
         );
@@ -490,7 +600,7 @@ impl ComponentRunner {
                         if let Some(d) = diverged(&mut store) {
                             return Err(d.into());
                         }
-                        end = End::Trap(m);
+                        end = ended(&mut store, m);
                         break;
                     }
                 }
@@ -516,7 +626,18 @@ impl ComponentRunner {
             }
             .into());
         }
-        Ok(ComponentReplay { end, events: p + 1 })
+        let [stdout, stderr] = store
+            .data_mut()
+            .replay
+            .take()
+            .map(|c| c.output.bytes)
+            .unwrap_or_default();
+        Ok(ComponentReplay {
+            end,
+            events: p + 1,
+            stdout,
+            stderr,
+        })
     }
 }
 
@@ -535,6 +656,15 @@ fn find_func(
     };
     let ty = func.ty(&*store);
     Some((func, ty))
+}
+
+/// How a run that stopped with the error `message` ended: the exit a host asked for, or a
+/// trap.
+fn ended(store: &mut Store<CState>, message: String) -> End {
+    match store.data_mut().exit.take() {
+        Some(code) => End::Exit(code),
+        None => End::Trap(message),
+    }
 }
 
 /// Calls an export; returns its results as text, or the trap message.
@@ -625,10 +755,18 @@ fn answer_import(
                 let vals = parse_all(&mut store, texts, rtypes)
                     .map_err(|m| diverge(&mut store, events[pos + 1].describe(), m))?;
                 results.clone_from_slice(&vals);
-                store.data_mut().replay.as_mut().expect("replaying").pos = pos + 2;
+                let c = store.data_mut().replay.as_mut().expect("replaying");
+                c.pos = pos + 2;
+                c.output.observe(inst, name, &args, params, texts);
                 Ok(())
             }
             Some(Event::Trap { message, .. }) => Err(wasmtime::Error::msg(message.clone())),
+            Some(Event::Exit { code, .. }) => {
+                let st = store.data_mut();
+                st.exit = Some(*code);
+                st.replay.as_mut().expect("replaying").pos = pos + 1;
+                Err(wasmtime::Error::msg(format!("exit with status {code}")))
+            }
             other => {
                 let e = other.map_or("the end of the trace".into(), |e| e.describe());
                 Err(diverge(
@@ -710,14 +848,26 @@ fn resource_drop(
         store.data_mut().replay.as_mut().expect("replaying").pos = pos + 2;
         return Ok(());
     }
-    let st = store.data_mut();
-    st.events.push(Event::ImportCall {
+    store.data_mut().events.push(Event::ImportCall {
         module: inst.to_string(),
         name: name.to_string(),
         args,
         reads: Vec::new(),
     });
-    st.events.push(Event::ImportRet {
+    if let Some(mut host) = store.data_mut().host.take() {
+        let out = host.drop_resource(
+            &mut HostCx {
+                store: store.as_context_mut(),
+            },
+            rep,
+        );
+        store.data_mut().host = Some(host);
+        if let Err(m) = out {
+            store.data_mut().stop = Some(m.clone());
+            return Err(wasmtime::Error::msg(m));
+        }
+    }
+    store.data_mut().events.push(Event::ImportRet {
         results: Vec::new(),
         writes: Vec::new(),
         grow: None,
@@ -732,11 +882,19 @@ pub struct ComponentReplay {
     pub end: End,
     /// Number of events replayed.
     pub events: usize,
+    /// What a WASI 0.2 program wrote to its standard output, reproduced from the trace.
+    pub stdout: Vec<u8>,
+    /// What it wrote to its standard error.
+    pub stderr: Vec<u8>,
 }
 
-/// Replays a component trace.
-pub fn replay_component(wasm: &[u8], trace: &Trace) -> Result<ComponentReplay, RrError> {
-    ComponentRunner::new(wasm, false)?.replay(trace)
+/// Replays a component trace (recorded on another build when `other_build`).
+pub fn replay_component(
+    wasm: &[u8],
+    trace: &Trace,
+    other_build: bool,
+) -> Result<ComponentReplay, RrError> {
+    ComponentRunner::new(wasm, false)?.replay_with(trace, other_build)
 }
 
 /// Generates component values from types, bounded in size and depth.

@@ -6,6 +6,7 @@
 //! - [`replay`]: runs a core module with every import answered from a trace.
 //! - [`standalone`]: turns a module and a trace into a module with no imports.
 //! - [`component`]: record, replay and fuzzing of components against dynamic hosts.
+//! - [`wasi_p2`]: recording components against wasmtime's own WASI 0.2 host.
 //! - [`cvalue`]: component values as WAVE text, with labels for resource handles.
 //! - [`fuzz`]: seeded generation of export arguments and import results from their types.
 //! - [`memory`]: the guest memory view that logs the host's reads and writes.
@@ -24,6 +25,7 @@ pub mod record;
 pub mod replay;
 pub mod standalone;
 pub mod trace;
+pub mod wasi_p2;
 pub mod wasi_schema;
 
 pub use error::{Divergence, RrError};

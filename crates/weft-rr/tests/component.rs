@@ -166,7 +166,7 @@ fn record_then_replay_every_type_and_resources() {
     let r = runner.replay(&parsed).expect("replays");
     assert_eq!(r.end, End::Exit(0));
     assert_eq!(r.events, trace.events.len());
-    let r2 = weft_rr::component::replay_component(&component(), &parsed).unwrap();
+    let r2 = weft_rr::component::replay_component(&component(), &parsed, false).unwrap();
     assert_eq!(r2.events, r.events);
 }
 
@@ -250,8 +250,8 @@ fn component_fuzzing_finds_the_planted_trap() {
             )
         });
     let t = Trace::parse(&f.trace.to_jsonl()).unwrap();
-    let r =
-        weft_rr::component::replay_component(&component(), &t).expect("the failing run replays");
+    let r = weft_rr::component::replay_component(&component(), &t, false)
+        .expect("the failing run replays");
     assert_eq!(r.end, End::Trap(f.message.clone()));
     // All exports with generated values, depth and size bounded.
     let opts = weft_rr::fuzz::FuzzOptions {
@@ -264,7 +264,8 @@ fn component_fuzzing_finds_the_planted_trap() {
     let report = weft_rr::component::fuzz_component(&component(), &opts).unwrap();
     assert_eq!(report.runs, 60);
     for f in &report.failures {
-        let r = weft_rr::component::replay_component(&component(), &f.trace).expect("replays");
+        let r =
+            weft_rr::component::replay_component(&component(), &f.trace, false).expect("replays");
         assert_eq!(r.end, End::Trap(f.message.clone()));
     }
 }
