@@ -161,7 +161,8 @@ pub fn record(a: RecordArgs) -> Result<ExitCode> {
     }
     let rec = if let Some(runner) = &component {
         // A WASI 0.2 command, recorded against wasmtime's own WASI host.
-        weft_rr::wasi_p2::record_command(runner, &wasm, &opts)?
+        let forwarder = weft_rr::wasi_p2::WasiForwarder::new(runner, &wasm)?;
+        weft_rr::wasi_p2::record_command(runner, &forwarder, &opts)?
     } else {
         weft_rr::record::record_wasi(&wasm, &opts)?
     };

@@ -1,6 +1,8 @@
 //! Recording overhead and trace size: runs a WASI program that calls its host often
 //! (`fixtures/rr/wasm/chatty.O2.wasm`) and a compute-heavy one (`demo`), plainly on wasmtime
 //! with weft's WASI host and recorded with every import wrapped, then replays the trace.
+//! The same two programs wrapped as WASI 0.2 components run plainly on wasmtime-wasi and
+//! recorded against it (through the forwarding component), then replayed.
 //! Prints median times of 5 runs, the overhead, and trace bytes per event. No assertions.
 //!
 //! `cargo bench -p weft-rr --bench overhead`
@@ -9,8 +11,11 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use wasmtime::{Engine, Linker, Module, Store, Val};
 use weft_exec::wasi::{ExternalMemory, OutputSink, WasiConfig, WasiState};
+use weft_rr::component::ComponentRunner;
 use weft_rr::record::{record_wasi_on, CoreRecorder, RecordOptions};
 use weft_rr::replay::{replay_module, ReplayOptions};
+use weft_rr::trace::Trace;
+use weft_rr::wasi_p2::{record_command, run_export, WasiForwarder};
 
 struct Slice<'a>(&'a mut [u8]);
 
@@ -70,6 +75,64 @@ fn plain(engine: &Engine, module: &Module, args: &[String]) {
     let _ = start.call(&mut store, ());
 }
 
+/// State of a plain WASI 0.2 run.
+struct PlainP2 {
+    ctx: wasmtime_wasi::WasiCtx,
+    table: wasmtime::component::ResourceTable,
+}
+
+impl wasmtime_wasi::WasiView for PlainP2 {
+    fn ctx(&mut self) -> wasmtime_wasi::WasiCtxView<'_> {
+        wasmtime_wasi::WasiCtxView {
+            ctx: &mut self.ctx,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// A component's `wasi:cli/run` on wasmtime-wasi, without recording.
+fn plain_p2(
+    linker: &wasmtime::component::Linker<PlainP2>,
+    component: &wasmtime::component::Component,
+    run: &str,
+    args: &[String],
+) {
+    let ctx = wasmtime_wasi::WasiCtx::builder()
+        .args(args)
+        .stdout(wasmtime_wasi::p2::pipe::MemoryOutputPipe::new(64 << 20))
+        .build();
+    let mut store = Store::new(
+        linker.engine(),
+        PlainP2 {
+            ctx,
+            table: Default::default(),
+        },
+    );
+    let instance = linker.instantiate(&mut store, component).unwrap();
+    let (iface, name) = run.split_once('#').unwrap();
+    let iface = instance.get_export_index(&mut store, None, iface).unwrap();
+    let func = instance
+        .get_export_index(&mut store, Some(&iface), name)
+        .and_then(|f| instance.get_func(&mut store, f))
+        .unwrap();
+    let mut result = [wasmtime::component::Val::Bool(false)];
+    let _ = func.call(&mut store, &[], &mut result);
+}
+
+/// A preview 1 command wrapped as a WASI 0.2 component (as `examples/adapt.rs` does).
+fn adapt(core: &[u8]) -> Vec<u8> {
+    wit_component::ComponentEncoder::default()
+        .module(core)
+        .and_then(|e| {
+            e.adapter(
+                "wasi_snapshot_preview1",
+                wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER,
+            )
+        })
+        .and_then(|e| e.encode())
+        .unwrap()
+}
+
 fn median(mut f: impl FnMut()) -> Duration {
     f();
     let mut times: Vec<Duration> = (0..5)
@@ -91,7 +154,7 @@ fn main() {
         ("demo.O2.wasm", &["a", "b"]),
     ];
     println!(
-        "{:<16} {:<12} {:>9} {:>11} {:>9} {:>10} {:>7} {:>11} {:>11}",
+        "{:<21} {:<12} {:>9} {:>11} {:>9} {:>10} {:>7} {:>11} {:>11}",
         "program",
         "args",
         "plain ms",
@@ -122,20 +185,51 @@ fn main() {
         let t_rep = median(|| {
             replay_module(&engine, &module, &trace, &ReplayOptions::default()).unwrap();
         });
-        let bytes = trace.to_jsonl().len();
-        let events = trace.events.len();
-        let ms = |d: Duration| d.as_secs_f64() * 1e3;
-        println!(
-            "{:<16} {:<12} {:>9.2} {:>11.2} {:>8.1}% {:>10.2} {:>7} {:>11} {:>11.1}",
-            file,
-            args.join(" "),
-            ms(t_plain),
-            ms(t_rec),
-            (ms(t_rec) / ms(t_plain) - 1.0) * 100.0,
-            ms(t_rep),
-            events,
-            bytes,
-            bytes as f64 / events as f64
-        );
+        row(file, args, t_plain, t_rec, t_rep, &trace);
     }
+    for (file, args) in cases {
+        let component = adapt(&std::fs::read(dir.join(file)).unwrap());
+        let argv: Vec<String> = std::iter::once(file.to_string())
+            .chain(args.iter().map(|s| s.to_string()))
+            .collect();
+        // Compiled and linked once: only running is timed.
+        let runner = ComponentRunner::new(&component, false).unwrap();
+        let forwarder = WasiForwarder::new(&runner, &component).unwrap();
+        let run = run_export(&runner).unwrap();
+        let compiled = wasmtime::component::Component::new(runner.engine(), &component).unwrap();
+        let mut linker = wasmtime::component::Linker::new(runner.engine());
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+        let t_plain = median(|| plain_p2(&linker, &compiled, &run, &argv));
+        let opts = RecordOptions {
+            args: argv.clone(),
+            stdout: OutputSink::Capture,
+            ..Default::default()
+        };
+        let mut trace = None;
+        let t_rec =
+            median(|| trace = Some(record_command(&runner, &forwarder, &opts).unwrap().trace));
+        let trace = trace.unwrap();
+        let t_rep = median(|| {
+            runner.replay(&trace).unwrap();
+        });
+        row(&format!("{file} (p2)"), args, t_plain, t_rec, t_rep, &trace);
+    }
+}
+
+fn row(program: &str, args: &[&str], plain: Duration, rec: Duration, rep: Duration, trace: &Trace) {
+    let bytes = trace.to_jsonl().len();
+    let events = trace.events.len();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "{:<21} {:<12} {:>9.2} {:>11.2} {:>8.1}% {:>10.2} {:>7} {:>11} {:>11.1}",
+        program,
+        args.join(" "),
+        ms(plain),
+        ms(rec),
+        (ms(rec) / ms(plain) - 1.0) * 100.0,
+        ms(rep),
+        events,
+        bytes,
+        bytes as f64 / events as f64
+    );
 }

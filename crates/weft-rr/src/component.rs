@@ -428,6 +428,11 @@ impl ComponentRunner {
         store
     }
 
+    /// The engine the component is compiled for.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
     /// Exported functions with their types.
     pub fn exports(&self) -> Vec<(String, ComponentFunc)> {
         exported_funcs(&self.component, &self.engine)

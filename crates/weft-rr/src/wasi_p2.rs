@@ -12,12 +12,15 @@
 //! Host resources (streams, descriptors, pollables) reach the program as dynamic handles
 //! numbered in creation order, so the trace replays without wasmtime-wasi at all.
 
+use crate::component::ComponentRunner;
 use crate::component::{CState, ComponentHost, HostCx};
 use crate::RrError;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use wasmtime::component::types::ComponentFunc;
-use wasmtime::component::{Component, Func, Linker, ResourceAny, ResourceTable, Type, Val};
+use wasmtime::component::{
+    Component, Func, InstancePre, Linker, ResourceAny, ResourceTable, Type, Val,
+};
 use wasmtime_wasi::{I32Exit, WasiCtx, WasiCtxView, WasiView};
 use wit_parser::abi::{AbiVariant, WasmSignature, WasmType};
 use wit_parser::{
@@ -64,7 +67,9 @@ pub fn forwarding_component(component: &[u8]) -> Result<Forwarder, RrError> {
         let instance = resolve.name_world_key(key);
         match item {
             WorldItem::Interface { id, .. } => {
-                if resolve.interfaces[*id].package.is_none() {
+                if matches!(key, wit_parser::WorldKey::Name(_))
+                    || resolve.interfaces[*id].package.is_none()
+                {
                     return Err(unsupported(format!("the unnamed interface `{instance}`")));
                 }
                 world_imports.push(instance.clone());
@@ -527,10 +532,38 @@ impl WasiView for CState {
     }
 }
 
+/// wasmtime-wasi behind the forwarding component of one program, compiled and linked once
+/// (for any number of recorded runs of that program).
+#[derive(Clone)]
+pub struct WasiForwarder {
+    imports: Vec<(String, String)>,
+    pre: InstancePre<CState>,
+}
+
+impl WasiForwarder {
+    /// Builds and compiles the forwarding component of `component` (the binary `runner`
+    /// compiled) and links it against `wasmtime_wasi::p2`.
+    pub fn new(runner: &ComponentRunner, component: &[u8]) -> Result<Self, RrError> {
+        let Forwarder { wasm, imports } = forwarding_component(component)?;
+        let engine = runner.engine();
+        let compiled = Component::new(engine, &wasm)
+            .map_err(|e| RrError::Engine(format!("forwarding component: {e:#}")))?;
+        let mut linker: Linker<CState> = Linker::new(engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .map_err(|e| RrError::Engine(format!("wasmtime-wasi: {e:#}")))?;
+        let pre = linker.instantiate_pre(&compiled).map_err(|e| {
+            RrError::Unsupported(format!(
+                "WASI recording: wasmtime-wasi lacks an import: {e:#}"
+            ))
+        })?;
+        Ok(WasiForwarder { imports, pre })
+    }
+}
+
 /// A [`ComponentHost`] that answers every WASI 0.2 import with wasmtime-wasi's own
-/// implementation (through a [`forwarding_component`]).
+/// implementation (through a [`WasiForwarder`]).
 pub struct WasiHost {
-    forwarder: Forwarder,
+    forwarder: WasiForwarder,
     ctx: Option<WasiCtx>,
     funcs: HashMap<(String, String), Func>,
     /// The real resource behind each dynamic handle the program holds (`rep - 1`).
@@ -538,15 +571,15 @@ pub struct WasiHost {
 }
 
 impl WasiHost {
-    /// A host for `component` (its binary) with the WASI context `ctx` (arguments,
+    /// A host answering through `forwarder` with the WASI context `ctx` (arguments,
     /// environment, stdio, preopened directories).
-    pub fn new(component: &[u8], ctx: WasiCtx) -> Result<Self, RrError> {
-        Ok(WasiHost {
-            forwarder: forwarding_component(component)?,
+    pub fn new(forwarder: &WasiForwarder, ctx: WasiCtx) -> Self {
+        WasiHost {
+            forwarder: forwarder.clone(),
             ctx: Some(ctx),
             funcs: HashMap::new(),
             resources: Vec::new(),
-        })
+        }
     }
 
     /// Instantiates the forwarding component in the program's store (once).
@@ -559,12 +592,10 @@ impl WasiHost {
             ctx,
             table: ResourceTable::new(),
         }));
-        let engine = store.engine().clone();
-        let component = Component::new(&engine, &self.forwarder.wasm).map_err(|e| e.to_string())?;
-        let mut linker: Linker<CState> = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| e.to_string())?;
-        let instance = linker
-            .instantiate(&mut *store, &component)
+        let instance = self
+            .forwarder
+            .pre
+            .instantiate(&mut *store)
             .map_err(|e| format!("the WASI host: {e:#}"))?;
         let iface = instance
             .get_export_index(&mut *store, None, FORWARD_INTERFACE)
@@ -708,7 +739,7 @@ impl ComponentHost for WasiHost {
 
 /// The name of a component's `wasi:cli/run` export (`wasi:cli/run@0.2.0#run`), if it has
 /// one: the entry point of a WASI 0.2 command.
-pub fn run_export(runner: &crate::component::ComponentRunner) -> Option<String> {
+pub fn run_export(runner: &ComponentRunner) -> Option<String> {
     runner
         .exports()
         .into_iter()
@@ -720,12 +751,12 @@ pub fn run_export(runner: &crate::component::ComponentRunner) -> Option<String> 
         })
 }
 
-/// Records a WASI 0.2 command component `wasm` (its `wasi:cli/run` export, compiled in
-/// `runner`) against wasmtime-wasi, with the arguments, environment, directories, stdio and
-/// fuel of `opts`.
+/// Records a WASI 0.2 command component (its `wasi:cli/run` export, compiled in `runner`)
+/// against wasmtime-wasi through its `forwarder`, with the arguments, environment,
+/// directories, stdio and fuel of `opts`.
 pub fn record_command(
-    runner: &crate::component::ComponentRunner,
-    wasm: &[u8],
+    runner: &ComponentRunner,
+    forwarder: &WasiForwarder,
     opts: &crate::record::RecordOptions,
 ) -> Result<crate::record::Recording, RrError> {
     use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
@@ -774,7 +805,7 @@ pub fn record_command(
             .preopened_dir(host, guest, wasmtime_wasi::FsPerms::ReadWrite)
             .map_err(|e| RrError::Input(format!("directory {}: {e:#}", host.display())))?;
     }
-    let host = WasiHost::new(wasm, builder.build())?;
+    let host = WasiHost::new(forwarder, builder.build());
     let (trace, end) = runner.record(Box::new(host), &[(run, Vec::new())], opts.fuel)?;
     let contents = |p: Option<MemoryOutputPipe>| p.map_or_else(Vec::new, |p| p.contents().to_vec());
     Ok(crate::record::Recording {

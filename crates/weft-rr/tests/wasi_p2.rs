@@ -6,7 +6,7 @@ use weft_exec::wasi::{InputSource, OutputSink};
 use weft_rr::component::ComponentRunner;
 use weft_rr::record::{End, RecordOptions};
 use weft_rr::trace::{Event, Trace};
-use weft_rr::wasi_p2::record_command;
+use weft_rr::wasi_p2::{record_command, WasiForwarder};
 use weft_rr::RrError;
 
 fn fixtures() -> PathBuf {
@@ -70,7 +70,8 @@ fn record(wasm: &[u8], args: &[&str]) -> Recorded {
         ..Default::default()
     };
     let runner = ComponentRunner::new(wasm, false).expect("compiles");
-    let rec = record_command(&runner, wasm, &opts).expect("records");
+    let rec = record_command(&runner, &WasiForwarder::new(&runner, wasm).unwrap(), &opts)
+        .expect("records");
     Recorded {
         trace: rec.trace,
         end: rec.end,
@@ -206,7 +207,8 @@ fn files_of_a_preopened_directory_are_recorded_and_not_touched_by_replay() {
         ..Default::default()
     };
     let runner = ComponentRunner::new(&wasm, false).unwrap();
-    let rec = record_command(&runner, &wasm, &opts).expect("records");
+    let rec = record_command(&runner, &WasiForwarder::new(&runner, &wasm).unwrap(), &opts)
+        .expect("records");
     let stdout = String::from_utf8(rec.stdout.clone()).unwrap();
     assert_eq!(
         rec.end,
@@ -237,10 +239,13 @@ fn files_of_a_preopened_directory_are_recorded_and_not_touched_by_replay() {
 }
 
 #[test]
-fn a_component_that_is_not_a_wasi_command_is_refused_clearly() {
+fn imports_that_are_not_wasi_interfaces_are_refused_by_name() {
+    // shapes.wat imports an unnamed instance `host` and exports no `wasi:cli/run`.
     let wat = fixtures().join("components/shapes.wat");
     let wasm = wat::parse_file(&wat).unwrap();
     let runner = ComponentRunner::new(&wasm, false).unwrap();
-    let err = record_command(&runner, &wasm, &RecordOptions::default()).unwrap_err();
-    assert!(err.to_string().contains("wasi:cli/run"), "{err}");
+    assert_eq!(weft_rr::wasi_p2::run_export(&runner), None);
+    let err = WasiForwarder::new(&runner, &wasm).err().expect("refused");
+    assert!(matches!(err, RrError::Unsupported(_)), "{err}");
+    assert!(err.to_string().contains("`host`"), "{err}");
 }
