@@ -665,7 +665,7 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
             }
             macro_rules! gen_dispatch {
                 (
-                    { binary { $($fop:ident $fc:ident $fvt:ident,)* } unary { $($fu:ident,)* } }
+                    { $($fop:ident $fc:ident $fvt:ident,)* }
                     unary { $($u:ident $un:literal $ua:ident -> $ur:ident,)* }
                     binary { $($b:ident $bn:literal $ba:ident $bb:ident -> $br:ident,)* }
                     ternary { $($t:ident $tn:literal $ta:ident $tb:ident $tc:ident -> $tr:ident,)* }
@@ -677,11 +677,6 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                     store_lane { $($sl:ident $sln:literal $slw:literal,)* }
                 ) => {
                     pastey::paste! { match *instr {
-                        $(Instr::[<$fu L>](a) => {
-                            let r = tri!(self.domain.unary(UnaryOp::$fu, local!(a)));
-                            sset!(sp, r);
-                            sp += 1;
-                        })*
                         $(Instr::[<$fop LL>](a, b) => {
                             let r = tri!(self.domain.binary(BinaryOp::$fop, local!(a), local!(b)));
                             sset!(sp, r);
@@ -850,37 +845,6 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                                 self.observer.on_memory(ea, $lw, v, AccessKind::Read);
                             }
                         })*
-                        $(Instr::[<$l LA>] { local, add, offset } => {
-                            let add = self.domain.constant(Val::I32(add));
-                            let addr = tri!(self.domain.binary(BinaryOp::I32Add, local!(local), add));
-                            let base = tri!(self.domain.address(addr));
-                            let ea = base as u64 + offset as u64;
-                            check_range!(ea, $lw, mem!().size_bytes(), TrapCode::MemoryOutOfBounds);
-                            let v = tri!(self.domain.load(&mem!(), ea, LoadOp::$l));
-                            sset!(sp, v);
-                            sp += 1;
-                            if O::ENABLED {
-                                self.observer.on_memory(ea, $lw, v, AccessKind::Read);
-                            }
-                        })*
-                        $(Instr::[<$l A>] { add, offset } => {
-                            let add = self.domain.constant(Val::I32(add));
-                            let addr = tri!(self.domain.binary(BinaryOp::I32Add, sget!(sp - 1), add));
-                            let base = tri!(self.domain.address(addr));
-                            let ea = base as u64 + offset as u64;
-                            check_range!(ea, $lw, mem!().size_bytes(), TrapCode::MemoryOutOfBounds);
-                            let v = tri!(self.domain.load(&mem!(), ea, LoadOp::$l));
-                            sset!(sp - 1, v);
-                            if O::ENABLED {
-                                self.observer.on_memory(ea, $lw, v, AccessKind::Read);
-                            }
-                        })*
-                        $(Instr::[<$s LAI>] { local, add, value } => {
-                            let v = self.domain.constant(Val::$sa(value as _));
-                            let add = self.domain.constant(Val::I32(add));
-                            let addr = tri!(self.domain.binary(BinaryOp::I32Add, local!(local), add));
-                            store_to!(addr, 0u32, $s, $sw, v);
-                        })*
                         $(Instr::[<$s L>] { local, offset } => {
                             store_to!(local!(local), offset, $s, $sw, sget!(sp - 1));
                             sp -= 1;
@@ -1010,15 +974,6 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                             let b = sget!(sp - 2);
                             let a = sget!(sp - 3);
                             let r = tri!(self.domain.select(c, a, b));
-                            sp -= 2;
-                            sset!(sp - 1, r);
-                        }
-                        Instr::SelectTee(l) => {
-                            let c = sget!(sp - 1);
-                            let b = sget!(sp - 2);
-                            let a = sget!(sp - 3);
-                            let r = tri!(self.domain.select(c, a, b));
-                            sset!(fp + l as usize, c);
                             sp -= 2;
                             sset!(sp - 1, r);
                         }

@@ -777,26 +777,28 @@ pub fn record_command(
             builder.stdin(MemoryInputPipe::new(b.clone()));
         }
     }
-    let mut pipes = Vec::new();
-    for (sink, stderr) in [(&opts.stdout, false), (&opts.stderr, true)] {
-        let pipe =
-            matches!(sink, OutputSink::Capture).then(|| MemoryOutputPipe::new(CAPTURE_LIMIT));
-        match (&pipe, sink, stderr) {
-            (Some(p), _, false) => {
-                builder.stdout(p.clone());
-            }
-            (Some(p), _, true) => {
-                builder.stderr(p.clone());
-            }
-            (None, OutputSink::Inherit, false) => {
-                builder.inherit_stdout();
-            }
-            (None, OutputSink::Inherit, true) => {
-                builder.inherit_stderr();
-            }
-            _ => {}
+    let capture = |sink: &OutputSink| match sink {
+        OutputSink::Capture => Some(MemoryOutputPipe::new(CAPTURE_LIMIT)),
+        _ => None,
+    };
+    let (stdout, stderr) = (capture(&opts.stdout), capture(&opts.stderr));
+    match (&opts.stdout, &stdout) {
+        (_, Some(pipe)) => {
+            builder.stdout(pipe.clone());
         }
-        pipes.push(pipe);
+        (OutputSink::Inherit, None) => {
+            builder.inherit_stdout();
+        }
+        _ => {}
+    }
+    match (&opts.stderr, &stderr) {
+        (_, Some(pipe)) => {
+            builder.stderr(pipe.clone());
+        }
+        (OutputSink::Inherit, None) => {
+            builder.inherit_stderr();
+        }
+        _ => {}
     }
     for (guest, host) in &opts.dirs {
         builder
@@ -805,29 +807,11 @@ pub fn record_command(
     }
     let host = WasiHost::new(forwarder, builder.build());
     let (trace, end) = runner.record(Box::new(host), &[(run, Vec::new())], opts.fuel)?;
-    let mut outputs = pipes
-        .into_iter()
-        .map(|p| p.map_or_else(Vec::new, |p| p.contents().to_vec()));
+    let contents = |p: Option<MemoryOutputPipe>| p.map_or_else(Vec::new, |p| p.contents().to_vec());
     Ok(crate::record::Recording {
         trace,
         end,
-        stdout: outputs.next().unwrap_or_default(),
-        stderr: outputs.next().unwrap_or_default(),
+        stdout: contents(stdout),
+        stderr: contents(stderr),
     })
-}
-
-/// Wraps a wasm32-wasi (preview 1) command as a WASI 0.2 component with wasmtime 48's
-/// preview 1 command adapter, as `wasm-tools component new --adapt` does.
-pub fn adapt_command(core: &[u8]) -> Result<Vec<u8>, RrError> {
-    wit_component::ComponentEncoder::default()
-        .validate(true)
-        .module(core)
-        .and_then(|e| {
-            e.adapter(
-                "wasi_snapshot_preview1",
-                wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER,
-            )
-        })
-        .and_then(|e| e.encode())
-        .map_err(|e| RrError::Input(format!("cannot adapt the module: {e:#}")))
 }
