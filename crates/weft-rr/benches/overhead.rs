@@ -119,20 +119,6 @@ fn plain_p2(
     let _ = func.call(&mut store, &[], &mut result);
 }
 
-/// A preview 1 command wrapped as a WASI 0.2 component (as `examples/adapt.rs` does).
-fn adapt(core: &[u8]) -> Vec<u8> {
-    wit_component::ComponentEncoder::default()
-        .module(core)
-        .and_then(|e| {
-            e.adapter(
-                "wasi_snapshot_preview1",
-                wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER,
-            )
-        })
-        .and_then(|e| e.encode())
-        .unwrap()
-}
-
 fn median(mut f: impl FnMut()) -> Duration {
     f();
     let mut times: Vec<Duration> = (0..5)
@@ -188,7 +174,8 @@ fn main() {
         row(file, args, t_plain, t_rec, t_rep, &trace);
     }
     for (file, args) in cases {
-        let component = adapt(&std::fs::read(dir.join(file)).unwrap());
+        let component =
+            weft_rr::wasi_p2::adapt_command(&std::fs::read(dir.join(file)).unwrap()).unwrap();
         let argv: Vec<String> = std::iter::once(file.to_string())
             .chain(args.iter().map(|s| s.to_string()))
             .collect();

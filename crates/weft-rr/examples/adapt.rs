@@ -18,17 +18,7 @@ fn main() -> ExitCode {
     let result = std::fs::read(input)
         .map_err(|e| format!("{input}: {e}"))
         .and_then(|core| {
-            wit_component::ComponentEncoder::default()
-                .validate(true)
-                .module(&core)
-                .and_then(|e| {
-                    e.adapter(
-                        "wasi_snapshot_preview1",
-                        wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER,
-                    )
-                })
-                .and_then(|e| e.encode())
-                .map_err(|e| format!("{input}: {e:#}"))
+            weft_rr::wasi_p2::adapt_command(&core).map_err(|e| format!("{input}: {e}"))
         })
         .and_then(|component| {
             weft_rr::write_atomic(std::path::Path::new(output), &component)

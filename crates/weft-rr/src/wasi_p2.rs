@@ -815,3 +815,19 @@ pub fn record_command(
         stderr: contents(stderr),
     })
 }
+
+/// Wraps a wasm32-wasi (preview 1) command as a WASI 0.2 component with wasmtime 48's
+/// preview 1 command adapter, as `wasm-tools component new --adapt` does.
+pub fn adapt_command(core: &[u8]) -> Result<Vec<u8>, RrError> {
+    wit_component::ComponentEncoder::default()
+        .validate(true)
+        .module(core)
+        .and_then(|e| {
+            e.adapter(
+                "wasi_snapshot_preview1",
+                wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER,
+            )
+        })
+        .and_then(|e| e.encode())
+        .map_err(|e| RrError::Input(format!("cannot adapt the module: {e:#}")))
+}

@@ -21,17 +21,7 @@ fn read(path: PathBuf) -> Vec<u8> {
 /// with wasmtime 48's preview 1 command adapter.
 fn adapt(name: &str) -> Vec<u8> {
     let core = read(fixtures().join("wasm").join(name));
-    wit_component::ComponentEncoder::default()
-        .validate(true)
-        .module(&core)
-        .and_then(|e| {
-            e.adapter(
-                "wasi_snapshot_preview1",
-                wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER,
-            )
-        })
-        .and_then(|e| e.encode())
-        .expect("wraps the C program as a component")
+    weft_rr::wasi_p2::adapt_command(&core).expect("wraps the C program as a component")
 }
 
 /// A committed component of `fixtures/rr/components`.
