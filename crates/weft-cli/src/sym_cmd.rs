@@ -41,10 +41,12 @@ pub struct SymArgs {
     /// Exploration order: dfs, bfs, random, coverage.
     #[arg(long, default_value = "dfs")]
     strategy: String,
-    /// Solver: cvc5 or z3.
-    #[arg(long, default_value = "cvc5")]
+    /// Solver: auto (cvc5, and z3 for floating-point queries), cvc5, z3, or portfolio (both
+    /// race on each query; the first answer wins, so runs are not reproducible).
+    #[arg(long, default_value = "auto")]
     solver: String,
-    /// Solver binary (default: looked up on PATH).
+    /// Solver binary (default: looked up on PATH); with `--solver auto`, that binary alone
+    /// (z3 if its file name contains `z3`, cvc5 otherwise).
     #[arg(long)]
     solver_path: Option<PathBuf>,
     /// Time limit per solver query, in milliseconds.
@@ -88,6 +90,23 @@ pub struct SymArgs {
     args: Vec<String>,
 }
 
+/// The solver kind; with `--solver-path` and the default `auto`, the one binary given (z3 if
+/// its file name says so, cvc5 otherwise).
+fn solver_kind(a: &SymArgs) -> Result<SolverKind> {
+    let kind = SolverKind::parse(&a.solver).map_err(anyhow::Error::msg)?;
+    Ok(match (&a.solver_path, kind) {
+        (Some(path), SolverKind::Auto) => {
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            if name.contains("z3") {
+                SolverKind::Z3
+            } else {
+                SolverKind::Cvc5
+            }
+        }
+        _ => kind,
+    })
+}
+
 fn config(a: &SymArgs) -> Result<ExploreConfig> {
     if a.jobs == 0 || a.jobs > 256 {
         bail!("--jobs must be 1..=256");
@@ -104,7 +123,7 @@ fn config(a: &SymArgs) -> Result<ExploreConfig> {
         seed: a.seed,
         stop_at_first: !a.all,
         solver: SolverConfig {
-            kind: SolverKind::parse(&a.solver).map_err(anyhow::Error::msg)?,
+            kind: solver_kind(a)?,
             path: a.solver_path.clone(),
             timeout: Duration::from_millis(a.solver_timeout_ms.max(1)),
         },
