@@ -52,6 +52,9 @@ pub struct SymArgs {
     /// Time limit per solver query, in milliseconds.
     #[arg(long, default_value_t = 10_000)]
     solver_timeout_ms: u64,
+    /// Ask the solver every query (no cache of answers and models).
+    #[arg(long)]
+    no_solver_cache: bool,
     /// Wall-clock limit in seconds.
     #[arg(long, default_value_t = 60)]
     timeout: u64,
@@ -122,6 +125,7 @@ fn config(a: &SymArgs) -> Result<ExploreConfig> {
         jobs: a.jobs,
         seed: a.seed,
         stop_at_first: !a.all,
+        solver_cache: !a.no_solver_cache,
         solver: SolverConfig {
             kind: solver_kind(a)?,
             path: a.solver_path.clone(),

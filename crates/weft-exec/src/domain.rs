@@ -123,6 +123,18 @@ pub trait Domain: Sized {
     );
     /// `memory.fill` of `len` bytes with the low byte of `byte` (bounds already checked).
     fn fill(&mut self, mem: &mut Self::Memory, addr: u64, len: u64, byte: Self::Value);
+    /// `memory.copy` of `len` bytes (bounds already checked, source resolved first). Domains
+    /// whose copied bytes depend on more than the source bytes (taint) override it.
+    #[inline(always)]
+    fn copy(&mut self, mem: &mut Self::Memory, src: u64, dst: u64, len: u64) {
+        mem.copy_within(src, dst, len);
+    }
+    /// A value copied into a local or a global (`local.set`, `local.tee`, `global.set`).
+    /// The identity, except for domains that label assignments (implicit flows).
+    #[inline(always)]
+    fn assign(&mut self, v: Self::Value) -> Self::Value {
+        v
+    }
 
     /// The reference a value holds. References are always concrete.
     fn to_ref(&mut self, v: Self::Value) -> RefValue;

@@ -564,6 +564,19 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
         }
         // Stores `value` (evaluated first) with `width` bytes at `addr + offset`; the caller
         // pops the operands afterwards, so a fork on the address leaves the stack intact.
+        // Loads `$op` (`$width` bytes) at `$addr + $offset` and yields the value.
+        macro_rules! load_from {
+            ($addr:expr, $offset:expr, $op:ident, $width:expr) => {{
+                let base = tri!(self.domain.address($addr));
+                let ea = base as u64 + $offset as u64;
+                check_range!(ea, $width, mem!().size_bytes(), TrapCode::MemoryOutOfBounds);
+                let v = tri!(self.domain.load(&mem!(), ea, LoadOp::$op));
+                if O::ENABLED {
+                    self.observer.on_memory(ea, $width, v, AccessKind::Read);
+                }
+                v
+            }};
+        }
         macro_rules! store_to {
             ($addr:expr, $offset:expr, $op:ident, $width:expr, $value:expr) => {{
                 let v = $value;
@@ -665,7 +678,7 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
             }
             macro_rules! gen_dispatch {
                 (
-                    { $($fop:ident $fc:ident $fvt:ident,)* }
+                    { binary { $($fop:ident $fc:ident $fvt:ident,)* } unary { $($fu:ident,)* } }
                     unary { $($u:ident $un:literal $ua:ident -> $ur:ident,)* }
                     binary { $($b:ident $bn:literal $ba:ident $bb:ident -> $br:ident,)* }
                     ternary { $($t:ident $tn:literal $ta:ident $tb:ident $tc:ident -> $tr:ident,)* }
@@ -677,6 +690,11 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                     store_lane { $($sl:ident $sln:literal $slw:literal,)* }
                 ) => {
                     pastey::paste! { match *instr {
+                        $(Instr::[<$fu L>](a) => {
+                            let r = tri!(self.domain.unary(UnaryOp::$fu, local!(a)));
+                            sset!(sp, r);
+                            sp += 1;
+                        })*
                         $(Instr::[<$fop LL>](a, b) => {
                             let r = tri!(self.domain.binary(BinaryOp::$fop, local!(a), local!(b)));
                             sset!(sp, r);
@@ -825,25 +843,32 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                             sset!(sp - 1, r);
                         })*
                         $(Instr::$l(offset) => {
-                            let base = tri!(self.domain.address(sget!(sp - 1)));
-                            let ea = base as u64 + offset as u64;
-                            check_range!(ea, $lw, mem!().size_bytes(), TrapCode::MemoryOutOfBounds);
-                            let v = tri!(self.domain.load(&mem!(), ea, LoadOp::$l));
+                            let v = load_from!(sget!(sp - 1), offset, $l, $lw);
                             sset!(sp - 1, v);
-                            if O::ENABLED {
-                                self.observer.on_memory(ea, $lw, v, AccessKind::Read);
-                            }
                         })*
                         $(Instr::[<$l L>] { local, offset } => {
-                            let base = tri!(self.domain.address(local!(local)));
-                            let ea = base as u64 + offset as u64;
-                            check_range!(ea, $lw, mem!().size_bytes(), TrapCode::MemoryOutOfBounds);
-                            let v = tri!(self.domain.load(&mem!(), ea, LoadOp::$l));
+                            let v = load_from!(local!(local), offset, $l, $lw);
                             sset!(sp, v);
                             sp += 1;
-                            if O::ENABLED {
-                                self.observer.on_memory(ea, $lw, v, AccessKind::Read);
-                            }
+                        })*
+                        $(Instr::[<$l LA>] { local, add, offset } => {
+                            let add = self.domain.constant(Val::I32(add));
+                            let addr = tri!(self.domain.binary(BinaryOp::I32Add, local!(local), add));
+                            let v = load_from!(addr, offset, $l, $lw);
+                            sset!(sp, v);
+                            sp += 1;
+                        })*
+                        $(Instr::[<$l A>] { add, offset } => {
+                            let add = self.domain.constant(Val::I32(add));
+                            let addr = tri!(self.domain.binary(BinaryOp::I32Add, sget!(sp - 1), add));
+                            let v = load_from!(addr, offset, $l, $lw);
+                            sset!(sp - 1, v);
+                        })*
+                        $(Instr::[<$s LAI>] { local, add, value } => {
+                            let v = self.domain.constant(Val::$sa(value as _));
+                            let add = self.domain.constant(Val::I32(add));
+                            let addr = tri!(self.domain.binary(BinaryOp::I32Add, local!(local), add));
+                            store_to!(addr, 0u32, $s, $sw, v);
                         })*
                         $(Instr::[<$s L>] { local, offset } => {
                             store_to!(local!(local), offset, $s, $sw, sget!(sp - 1));
@@ -977,16 +1002,28 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                             sp -= 2;
                             sset!(sp - 1, r);
                         }
+                        Instr::SelectTee(l) => {
+                            let c = sget!(sp - 1);
+                            let b = sget!(sp - 2);
+                            let a = sget!(sp - 3);
+                            let r = tri!(self.domain.select(c, a, b));
+                            let c = self.domain.assign(c);
+                            sset!(fp + l as usize, c);
+                            sp -= 2;
+                            sset!(sp - 1, r);
+                        }
                         Instr::LocalGet(i) => {
                             sset!(sp, sget!(fp + i as usize));
                             sp += 1;
                         }
                         Instr::LocalSet(i) => {
                             sp -= 1;
-                            sset!(fp + i as usize, sget!(sp));
+                            let v = self.domain.assign(sget!(sp));
+                            sset!(fp + i as usize, v);
                         }
                         Instr::LocalCopy { src, dst } => {
-                            sset!(fp + dst as usize, local!(src));
+                            let v = self.domain.assign(local!(src));
+                            sset!(fp + dst as usize, v);
                         }
                         Instr::LocalSetI32 { dst, value } => {
                             sset!(fp + dst as usize, self.domain.constant(Val::I32(value)));
@@ -995,7 +1032,8 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                             sset!(fp + dst as usize, self.domain.constant(Val::I64(value as i64)));
                         }
                         Instr::LocalTee(i) => {
-                            sset!(fp + i as usize, sget!(sp - 1));
+                            let v = self.domain.assign(sget!(sp - 1));
+                            sset!(fp + i as usize, v);
                         }
                         Instr::GlobalGet(i) => {
                             let v = self.store.globals[inst.globals[i as usize] as usize].value;
@@ -1007,7 +1045,7 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                         }
                         Instr::GlobalSet(i) => {
                             sp -= 1;
-                            let v = sget!(sp);
+                            let v = self.domain.assign(sget!(sp));
                             self.store.globals[inst.globals[i as usize] as usize].value = v;
                             if O::ENABLED {
                                 self.observer.on_global(i, v, AccessKind::Write);
@@ -1094,7 +1132,7 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
                             if O::ENABLED {
                                 self.observer.on_memory_bytes(s as u64, n as u64, AccessKind::Read, &mem!());
                             }
-                            mem!().copy_within(s as u64, d as u64, n as u64);
+                            self.domain.copy(&mut mem!(), s as u64, d as u64, n as u64);
                             sp -= 3;
                             if O::ENABLED {
                                 self.observer.on_memory_bytes(d as u64, n as u64, AccessKind::Write, &mem!());

@@ -14,6 +14,9 @@
 //!   in between writes the local)
 //! - `SS`: `pop op pop` (only with a destination, the plain form is the operator itself)
 //!
+//! A few unary operators (conditions and integer width changes) fuse with the `local.get`
+//! of their operand (`L(a)`, pushed).
+//!
 //! Each shape is pushed (no suffix), stored to a local (`Set(.., d)`: a following
 //! `local.set d`), stored and pushed (`Tee(.., d)`: a following `local.tee d`) or tested by a following `br_if` (`Br(.., t)`: branch to `br_tables[t]`
 //! when the result is non-zero). Immediates of the `Set`/`Br` shapes are 32-bit: a 64-bit
@@ -22,12 +25,15 @@
 //! Fusion happens only in fast mode and never across a branch target, so results, traps and
 //! fuel per block are unchanged.
 
-/// Invokes `$cb! { { extra } (Op ConstInstr ValVariant,)* }` with the fusable operators.
+/// Invokes `$cb! { { extra } binary { (Op ConstInstr ValVariant,)* } unary { (Op,)* } }`
+/// with the fusable operators: binary ones take every shape below, unary ones the `L`
+/// shape (`local.get a; op`, e.g. `local.get 3; i32.eqz`).
 #[macro_export]
 macro_rules! for_each_fused {
     ($cb:ident { $($extra:tt)* }) => {
         $cb! {
             { $($extra)* }
+            binary {
             I32Add I32Const I32, I32Sub I32Const I32, I32Mul I32Const I32,
             I32And I32Const I32, I32Or I32Const I32, I32Xor I32Const I32,
             I32Shl I32Const I32, I32ShrS I32Const I32, I32ShrU I32Const I32,
@@ -43,12 +49,25 @@ macro_rules! for_each_fused {
             I64GtU I64Const I64, I64LeU I64Const I64, I64GeU I64Const I64,
             F64Add F64Const F64, F64Sub F64Const F64, F64Mul F64Const F64,
             F32Add F32Const F32, F32Mul F32Const F32,
+            }
+            unary {
+                I32Eqz, I64Eqz, I32WrapI64, I64ExtendI32U, I64ExtendI32S,
+            }
         }
     };
 }
 
 macro_rules! define_fuse {
-    ({} $($op:ident $c:ident $vt:ident,)*) => { pastey::paste! {
+    ({} binary { $($op:ident $c:ident $vt:ident,)* } unary { $($uop:ident,)* }) => { pastey::paste! {
+        /// Fuses unary operator `op` with the `local.get` before it (`prev`).
+        pub(crate) fn fuse_unary(op: &Instr, prev: Option<&Instr>) -> Option<Instr> {
+            let Some(Instr::LocalGet(a)) = prev else { return None };
+            match op {
+                $(Instr::$uop => Some(Instr::[<$uop L>](*a)),)*
+                _ => None,
+            }
+        }
+
         /// Tries to fuse binary operator `op` with the instructions before it (`prev2`,
         /// `prev`). Returns how many of them the fused instruction replaces.
         pub(crate) fn fuse_binary(

@@ -58,12 +58,20 @@ macro_rules! define_instr {
             $($hand)*
             // Loads whose address is a local (`local.get a; load`): fast mode only.
             $([<$l L>] { local: u32, offset: u32 },)*
+            // Loads whose address is a local plus a constant (`local.get a; i32.const c;
+            // i32.add; load`, the sum wrapping as in wasm) or the popped value plus a
+            // constant: fast mode only.
+            $([<$l LA>] { local: u32, add: i32, offset: u32 },)*
+            $([<$l A>] { add: i32, offset: u32 },)*
             // Stores whose address is a local, the value on the stack: fast mode only.
             $([<$s L>] { local: u32, offset: u32 },)*
             // Stores of a constant (`value`: the stored bits, sign-extended to the store's
             // type), the address on the stack or in a local: fast mode only.
             $([<$s I>] { offset: u32, value: i32 },)*
             $([<$s LI>] { local: u32, offset: u32, value: i32 },)*
+            // A constant stored at a local plus a constant (`local.get a; i32.const c;
+            // i32.add; CONST; store` with offset 0): fast mode only.
+            $([<$s LAI>] { local: u32, add: i32, value: i32 },)*
             $($u,)*
             $($b,)*
             $($t,)*
@@ -84,21 +92,48 @@ macro_rules! define_instr {
                     $(Instr::$t => $tn,)*
                     $(Instr::$ul(_) => $uln,)*
                     $(Instr::$bl(_) => $bln,)*
-                    $(Instr::$l(_) | Instr::[<$l L>] { .. } => $ln,)*
+                    $(Instr::$l(_) | Instr::[<$l L>] { .. } | Instr::[<$l LA>] { .. }
+                        | Instr::[<$l A>] { .. } => $ln,)*
                     $(Instr::$s(_) | Instr::[<$s L>] { .. } | Instr::[<$s I>] { .. }
-                        | Instr::[<$s LI>] { .. } => $sn,)*
+                        | Instr::[<$s LI>] { .. } | Instr::[<$s LAI>] { .. } => $sn,)*
                     $(Instr::$ll { .. } => $lln,)*
                     $(Instr::$sl { .. } => $sln,)*
                     _ => return None,
                 })
             }
 
-            /// Fuses a load with the `local.get` that computes its address.
+            /// Fuses a load with the instruction that computes its address: a `local.get`,
+            /// or an `i32.add` of a constant to a local or to the value on the stack.
             pub(crate) fn fuse_load(load: &Instr, prev: Option<&Instr>) -> Option<Instr> {
-                let Some(Instr::LocalGet(local)) = prev else { return None };
-                let local = *local;
-                Some(match *load {
-                    $(Instr::$l(offset) => Instr::[<$l L>] { local, offset },)*
+                let (local, add) = match *prev? {
+                    Instr::LocalGet(local) => (Some(local), 0),
+                    Instr::I32AddLI(local, c) => (Some(local), c as i32),
+                    Instr::I32AddSI(c) => (None, c as i32),
+                    _ => return None,
+                };
+                Some(match (*load, local) {
+                    $(
+                        (Instr::$l(offset), Some(local)) if add == 0 => {
+                            Instr::[<$l L>] { local, offset }
+                        }
+                        (Instr::$l(offset), Some(local)) => Instr::[<$l LA>] { local, add, offset },
+                        (Instr::$l(offset), None) => Instr::[<$l A>] { add, offset },
+                    )*
+                    _ => return None,
+                })
+            }
+
+            /// Fuses a store of the constant `value` at offset 0 with the
+            /// `local.get a; i32.const c; i32.add` (`addr`, fused) that computes its address.
+            pub(crate) fn fuse_store_local_add(
+                store: &Instr,
+                addr: &Instr,
+                value: i32,
+            ) -> Option<Instr> {
+                let Instr::I32AddLI(local, c) = *addr else { return None };
+                let add = c as i32;
+                Some(match *store {
+                    $(Instr::$s(0) => Instr::[<$s LAI>] { local, add, value },)*
                     _ => return None,
                 })
             }
@@ -179,8 +214,10 @@ macro_rules! define_instr {
 /// hand-written instructions, so the interpreter dispatches every instruction through one
 /// `match` (a nested enum would cost a second indirect jump per fused instruction).
 macro_rules! define_instr_with_fused {
-    ({} $($op:ident $c:ident $vt:ident,)*) => { pastey::paste! {
+    ({} binary { $($op:ident $c:ident $vt:ident,)* } unary { $($uop:ident,)* }) => { pastey::paste! {
         weft_core::for_each_op!(define_instr {
+            // Unary operators reading a local (fast mode only).
+            $([<$uop L>](u32),)*
             // Binary operators fused with their operand sources and destination (fast mode
             // only; shapes in `crate::fuse`).
             $(
@@ -223,6 +260,8 @@ macro_rules! define_instr_with_fused {
         Drop,
         /// `select` (typed or not).
         Select,
+        /// `local.tee l; select`: the condition also stored in local `l` (fast mode only).
+        SelectTee(u32),
         /// Push a local.
         LocalGet(u32),
         /// Pop into a local.
@@ -307,7 +346,7 @@ impl Instr {
     /// The local this instruction writes, if any.
     pub fn written_local(&self) -> Option<u32> {
         match *self {
-            Instr::LocalSet(i) | Instr::LocalTee(i) => Some(i),
+            Instr::LocalSet(i) | Instr::LocalTee(i) | Instr::SelectTee(i) => Some(i),
             Instr::LocalCopy { dst, .. }
             | Instr::LocalSetI32 { dst, .. }
             | Instr::LocalSetI64 { dst, .. } => Some(dst),

@@ -1,6 +1,6 @@
 //! Lowering validated function bodies to the internal instruction stream.
 
-use crate::fuse::{fuse_binary, fuse_binary_local_first, fuse_br_if, fuse_set};
+use crate::fuse::{fuse_binary, fuse_binary_local_first, fuse_br_if, fuse_set, fuse_unary};
 use crate::instr::{BrTarget, Instr, Marker};
 use crate::module::{convert_val_type, Module};
 use crate::LoadError;
@@ -288,8 +288,29 @@ impl Lowerer {
     /// Emits `instr`, fused with the instructions feeding it where possible (fast mode).
     fn emit_fused(&mut self, instr: Instr) {
         if !self.mode.exact {
+            let last = self.tail(1).copied();
+            let replacement = match (instr, last) {
+                (Instr::Select, Some(Instr::LocalTee(l))) => Some(Instr::SelectTee(l)),
+                _ => fuse_unary(&instr, last.as_ref()),
+            };
+            if let Some(fused) = replacement {
+                *self.code.last_mut().expect("fused instruction") = fused;
+                return;
+            }
             if let Some(fused) = Instr::fuse_load(&instr, self.tail(1)) {
                 *self.code.last_mut().expect("fused local.get") = fused;
+                return;
+            }
+            // A constant stored at a local plus a constant: both pushed just before.
+            let value = self.tail(1).and_then(Instr::small_const_bits);
+            if let Some(fused) = value
+                .zip(self.tail(2))
+                .and_then(|(c, addr)| Instr::fuse_store_local_add(&instr, addr, c))
+            {
+                let len = self.code.len() - 2;
+                self.code.truncate(len);
+                self.offsets.truncate(len);
+                self.emit(fused);
                 return;
             }
             let addressed = self.fuse_store_address(&instr);
@@ -639,7 +660,10 @@ pub(crate) fn lower_function(
             Operator::BrIf { relative_depth } => {
                 l.charge(0);
                 let fused = if mode.exact { None } else { l.tail(1).copied() };
-                if fused == Some(Instr::I32Eqz) {
+                if let Some(Instr::I32EqzL(local)) = fused {
+                    let t = l.intern_target(relative_depth);
+                    *l.code.last_mut().expect("fused local.get") = Instr::BrIfNotL(local, t);
+                } else if fused == Some(Instr::I32Eqz) {
                     l.code.pop();
                     l.offsets.pop();
                     if let Some(Instr::LocalGet(local)) = l.tail(1).copied() {
@@ -878,6 +902,45 @@ mod tests {
             !code.iter().any(|i| matches!(i, Instr::I32AddLS(_))),
             "{code:?}"
         );
+    }
+
+    #[test]
+    fn addresses_plus_constants_unary_operators_and_select_conditions_join_their_sources() {
+        let wat = r#"(module (memory 1)
+          (func (param $p i32) (param $c i32) (result i32)
+            (i32.store8 (i32.add (local.get $p) (i32.const 1024)) (i32.const 1))
+            (drop (i32.load8_u (i32.add (local.get $p) (i32.const -1))))
+            (i32.load16_u offset=2 (i32.add (i32.load (local.get $p)) (i32.const 8)))
+            (i32.const 5)
+            (local.tee $c (i32.eqz (local.get $c)))
+            select))"#;
+        let (code, _) = lower(wat, LowerMode::FAST);
+        let expected = [
+            Instr::I32Store8LAI {
+                local: 0,
+                add: 1024,
+                value: 1,
+            },
+            Instr::I32Load8ULA {
+                local: 0,
+                add: -1,
+                offset: 0,
+            },
+            Instr::Drop,
+            Instr::I32LoadL {
+                local: 0,
+                offset: 0,
+            },
+            Instr::I32Load16UA { add: 8, offset: 2 },
+            Instr::I32Const(5),
+            Instr::I32EqzL(1),
+            Instr::SelectTee(1),
+            Instr::Return,
+        ];
+        assert_eq!(code, expected);
+        // Exact mode keeps every operator.
+        let (exact, _) = lower(wat, LowerMode::EXACT);
+        assert!(exact.contains(&Instr::Select) && exact.contains(&Instr::I32Eqz));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! [`Strategy`] picks, each with its own solver process. Every resource is bounded: paths,
 //! forks per path, fuel per path, wall-clock time, states held, terms created.
 
+use crate::cache::Cached;
 use crate::domain::{Query, SymVal, Symbolic, ValueWhy};
 use crate::goals::{self, Goal, ParamSpec, Task, Watch, ASSUME_CUT, TARGET_PREFIX};
 use crate::replay::{self, Inputs, Outcome};
@@ -77,6 +78,8 @@ pub struct ExploreConfig {
     pub stop_at_first: bool,
     /// The solver.
     pub solver: SolverConfig,
+    /// Answer repeated and already-satisfied queries from a cache ([`crate::cache`]).
+    pub solver_cache: bool,
 }
 
 impl Default for ExploreConfig {
@@ -95,6 +98,7 @@ impl Default for ExploreConfig {
             seed: 0,
             stop_at_first: true,
             solver: SolverConfig::default(),
+            solver_cache: true,
         }
     }
 }
@@ -174,7 +178,15 @@ fn splitmix(x: &mut u64) -> u64 {
 pub fn explore(task: &Task, cfg: &ExploreConfig) -> Result<Report, String> {
     let start = Instant::now();
     // Fail early (and clearly) if the solver is missing.
-    let first_solver = solver::start(&cfg.solver).map_err(|e| e.to_string())?;
+    let start_solver = || -> Result<Box<dyn Solver>, String> {
+        let s = solver::start(&cfg.solver).map_err(|e| e.to_string())?;
+        Ok(if cfg.solver_cache {
+            Box::new(Cached::new(s))
+        } else {
+            s
+        })
+    };
+    let first_solver = start_solver()?;
     let terms = Terms::new(cfg.max_terms);
     let coverage: Arc<Vec<AtomicU32>> = Arc::new(
         (0..task.module.bytes.len() + 1)
@@ -207,7 +219,7 @@ pub fn explore(task: &Task, cfg: &ExploreConfig) -> Result<Report, String> {
     let jobs = cfg.jobs.max(1);
     let mut solvers: Vec<Box<dyn Solver>> = vec![first_solver];
     for _ in 1..jobs {
-        solvers.push(solver::start(&cfg.solver).map_err(|e| e.to_string())?);
+        solvers.push(start_solver()?);
     }
     let mut solver_stats = Vec::new();
     if jobs == 1 {
@@ -245,6 +257,7 @@ pub fn explore(task: &Task, cfg: &ExploreConfig) -> Result<Report, String> {
     for s in &solver_stats {
         sh.stats.solver_queries += s.queries;
         sh.stats.solver_unknown += s.unknown;
+        sh.stats.solver_cache_hits += s.cache_hits;
         sh.stats.solver_ms += s.time.as_millis() as u64;
     }
     sh.stats.elapsed_ms = start.elapsed().as_millis() as u64;

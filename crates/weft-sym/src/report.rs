@@ -44,6 +44,8 @@ pub struct Stats {
     pub solver_queries: u64,
     /// Queries answered unknown (timeouts included).
     pub solver_unknown: u64,
+    /// Queries answered from the solver cache (not counted in `solver_queries`).
+    pub solver_cache_hits: u64,
     /// Milliseconds waiting for solvers (summed over workers).
     pub solver_ms: u64,
     /// Wall-clock milliseconds.
@@ -125,13 +127,14 @@ impl Report {
         let st = &self.stats;
         let _ = writeln!(
             s,
-            "stats: {} paths, {} cut, {} forks, {} solver queries ({} unknown, {} ms), {} offsets covered, {} terms, {} ms",
+            "stats: {} paths, {} cut, {} forks, {} solver queries ({} unknown, {} ms; {} more from the cache), {} offsets covered, {} terms, {} ms",
             st.paths_completed,
             st.paths_cut,
             st.forks,
             st.solver_queries,
             st.solver_unknown,
             st.solver_ms,
+            st.solver_cache_hits,
             st.offsets_covered,
             st.terms,
             st.elapsed_ms

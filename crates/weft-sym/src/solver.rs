@@ -113,6 +113,9 @@ pub struct SolverStats {
     pub unknown: u64,
     /// Time spent waiting for answers.
     pub time: Duration,
+    /// Queries answered from a [`crate::cache::Cached`] cache, without a solver (not
+    /// counted in `queries`).
+    pub cache_hits: u64,
 }
 
 impl SolverStats {

@@ -336,3 +336,93 @@ fn arguments_of_an_import_called_through_a_table_are_sinks() {
         r.to_text(None)
     );
 }
+
+fn invoke_wat(wat: &str, name: &str, args: &[i32], options: &TaintOptions) -> TaintReport {
+    let module = Arc::new(Module::from_bytes_or_text(wat.as_bytes()).expect("valid module"));
+    let target = Target::Export {
+        name: name.into(),
+        args: args.iter().map(|&a| Val::I32(a)).collect(),
+        tainted: None,
+    };
+    analyze(module, &target, options).expect("analysis runs")
+}
+
+#[test]
+fn implicit_flows_reach_plain_copies_into_locals_globals_and_memory() {
+    // Under a branch on param 0, clean param 1 is only copied: into a local, a global, and
+    // (memory.copy) from one clean memory cell to another.
+    let wat = r#"(module
+        (memory 1)
+        (global $g (mut i32) (i32.const 0))
+        (func (export "local") (param i32 i32) (result i32) (local i32)
+            local.get 0
+            if
+                local.get 1
+                local.set 2
+            end
+            local.get 2)
+        (func (export "global") (param i32 i32) (result i32)
+            local.get 0
+            if
+                local.get 1
+                global.set $g
+            end
+            global.get $g)
+        (func (export "memory") (param i32 i32) (result i32)
+            i32.const 100
+            local.get 1
+            i32.store
+            local.get 0
+            if
+                i32.const 200
+                i32.const 100
+                i32.const 4
+                memory.copy
+            end
+            i32.const 200
+            i32.load))"#;
+    let implicit = TaintOptions {
+        implicit: true,
+        ..Default::default()
+    };
+    for func in ["local", "global", "memory"] {
+        let plain = invoke_wat(wat, func, &[1, 9], &TaintOptions::default());
+        assert_eq!(
+            plain.outcome,
+            Outcome::Returned(vec![Val::I32(9)]),
+            "{func}"
+        );
+        assert_eq!(result_sources(&plain), ["param1"], "{func} explicit only");
+        let imp = invoke_wat(wat, func, &[1, 9], &implicit);
+        assert_eq!(
+            result_sources(&imp),
+            ["param0", "param1"],
+            "{func} with implicit flows: {}",
+            imp.to_text(None)
+        );
+    }
+}
+
+#[test]
+fn memory_copy_addresses_taint_the_copied_bytes_with_the_option() {
+    // Four clean bytes copied to a destination chosen by param 0, a length from param 1.
+    let wat = r#"(module
+        (memory 1)
+        (data (i32.const 100) "\05\00\00\00")
+        (func (export "copy_to") (param i32 i32) (result i32)
+            local.get 0
+            i32.const 100
+            local.get 1
+            memory.copy
+            local.get 0
+            i32.load))"#;
+    let plain = invoke_wat(wat, "copy_to", &[200, 4], &TaintOptions::default());
+    assert_eq!(plain.outcome, Outcome::Returned(vec![Val::I32(5)]));
+    assert!(result_sources(&plain).is_empty(), "{}", plain.to_text(None));
+    let opts = TaintOptions {
+        address_taint: true,
+        ..Default::default()
+    };
+    let addr = invoke_wat(wat, "copy_to", &[200, 4], &opts);
+    assert_eq!(result_sources(&addr), ["param0"], "{}", addr.to_text(None));
+}

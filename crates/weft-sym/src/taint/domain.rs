@@ -2,8 +2,10 @@
 //!
 //! Every operator is computed by [`Concrete`]; the result's label is the union of the
 //! operands' labels (explicit flow), joined with the current *pc label* when implicit flows
-//! are tracked (set by [`super::TaintObserver`] under tainted branches). With address taint
-//! on, a load's result and a store's bytes also take the address's label.
+//! are tracked (set by [`super::TaintObserver`] under tainted branches); plain copies into
+//! locals and globals and `memory.copy`'s bytes take the pc label as well. With address
+//! taint on, a load's result, a store's bytes and the bytes `memory.copy` writes also take
+//! the addresses' labels.
 
 use super::label::{Label, LabelTable, SourceId};
 use super::memory::TaintMemory;
@@ -13,7 +15,7 @@ use std::rc::Rc;
 use weft_core::{BinaryOp, LoadLaneOp, LoadOp, RefValue, StoreLaneOp, StoreOp, TernaryOp};
 use weft_core::{UnaryOp, Val, ValType};
 use weft_exec::concrete::{val_bits, Bits};
-use weft_exec::{Concrete, Domain, Fault};
+use weft_exec::{Concrete, Domain, Fault, LinearMemory};
 
 /// A tainted value: concrete bits (as [`Concrete`] holds them) and a label.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -72,6 +74,9 @@ pub struct Taint {
     shared: Rc<Shared>,
     address_taint: bool,
     addr_label: Label,
+    /// The label of the address resolved before `addr_label` (`memory.copy` resolves its
+    /// source, then its destination).
+    prev_addr_label: Label,
 }
 
 impl Taint {
@@ -83,6 +88,7 @@ impl Taint {
             shared: Rc::new(Shared::default()),
             address_taint,
             addr_label: Label::EMPTY,
+            prev_addr_label: Label::EMPTY,
         }
     }
 
@@ -202,6 +208,7 @@ impl Domain for Taint {
 
     #[inline(always)]
     fn address(&mut self, v: TaintValue) -> Result<u32, Fault> {
+        self.prev_addr_label = self.addr_label;
         self.addr_label = v.label;
         self.inner.address(v.bits)
     }
@@ -252,6 +259,28 @@ impl Domain for Taint {
         self.inner.store_lane(&mut mem.data, addr, op, lane, v.bits);
         let l = self.join(v.label, self.addr());
         mem.set_label(addr, op.width() as u64, self.with_pc(l));
+    }
+
+    /// A copy into a local or global made under a tainted branch depends on that branch.
+    #[inline(always)]
+    fn assign(&mut self, v: TaintValue) -> TaintValue {
+        TaintValue {
+            bits: v.bits,
+            label: self.with_pc(v.label),
+        }
+    }
+
+    /// Labels move with the bytes; the copied bytes also take the pc label and, with
+    /// address taint, the labels of both addresses.
+    fn copy(&mut self, mem: &mut TaintMemory, src: u64, dst: u64, len: u64) {
+        mem.copy_within(src, dst, len);
+        let addrs = if self.address_taint {
+            self.join(self.prev_addr_label, self.addr_label)
+        } else {
+            Label::EMPTY
+        };
+        let extra = self.with_pc(addrs);
+        mem.join_label(dst, len, extra, &self.shared.labels);
     }
 
     fn fill(&mut self, mem: &mut TaintMemory, addr: u64, len: u64, byte: TaintValue) {

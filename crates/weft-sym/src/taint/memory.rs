@@ -85,6 +85,26 @@ impl TaintMemory {
         }
     }
 
+    /// Adds `extra` to the label of every byte of `[addr, addr + len)`.
+    pub fn join_label(&mut self, addr: u64, len: u64, extra: Label, table: &RefCell<LabelTable>) {
+        if extra.is_empty() {
+            return;
+        }
+        if self.range_clean(addr, len) {
+            self.set_label(addr, len, extra);
+            return;
+        }
+        for a in addr..addr + len {
+            let l = self.byte_label(a);
+            let joined = if l.is_empty() || l == extra {
+                extra
+            } else {
+                table.borrow_mut().join(l, extra)
+            };
+            self.set_label(a, 1, joined);
+        }
+    }
+
     /// Number of bytes currently tainted (for reports and tests).
     pub fn tainted_bytes(&self) -> usize {
         self.shadow
@@ -157,5 +177,10 @@ mod tests {
         assert_eq!(m.tainted_bytes(), 4 + 1 + 2);
         m.copy_within(60000, 4094, 2); // clean source clears
         assert_eq!(m.byte_label(4094), Label::EMPTY);
+        // Joining adds to clean and tainted bytes alike.
+        m.join_label(99, 3, a, &table);
+        assert_eq!(m.byte_label(99), a);
+        assert_eq!(table.borrow().sources(m.byte_label(100)), &[0, 1]);
+        assert_eq!(m.byte_label(102), Label::EMPTY);
     }
 }

@@ -1,0 +1,43 @@
+;; Fused shapes of fast mode keep wasm's semantics: an address computed as `local + c` or
+;; `pop + c` wraps at 32 bits before the static offset is added (an address that wraps to
+;; the start of memory is in bounds; one past the end traps), a condition tee'd into a local
+;; by `select` lands there, and unary operators read their local when they run.
+(module
+  (memory 1)
+  (data (i32.const 0) "\01\02\03\04\05\06\07\08")
+  (func (export "load_local_plus_wraps") (result i32) (local $p i32)
+    (local.set $p (i32.const -1))
+    (i32.load8_u (i32.add (local.get $p) (i32.const 2))))
+  (func (export "load_stack_plus_wraps") (result i32)
+    (i32.load16_u offset=1 (i32.add (i32.load8_u (i32.const 0)) (i32.const -1))))
+  (func (export "load_local_minus_traps") (result i32) (local $p i32)
+    (i32.load8_u (i32.add (local.get $p) (i32.const -1))))
+  (func (export "load_stack_plus_offset_traps") (result i32)
+    (i32.load offset=65532 (i32.add (i32.load8_u (i32.const 0)) (i32.const 0))))
+  (func (export "store_local_plus_wraps") (result i32) (local $p i32)
+    (local.set $p (i32.const -4))
+    (i32.store8 (i32.add (local.get $p) (i32.const 5)) (i32.const 99))
+    (i32.load8_u (i32.const 1)))
+  (func (export "store_local_plus_traps") (local $p i32)
+    (local.set $p (i32.const 65535))
+    (i32.store8 (i32.add (local.get $p) (i32.const 1)) (i32.const 1)))
+  (func (export "store_i64_local_plus") (result i64) (local $p i32)
+    (local.set $p (i32.const 8))
+    (i64.store (i32.add (local.get $p) (i32.const 16)) (i64.const -7))
+    (i64.load offset=24 (i32.const 0)))
+  (func (export "eqz_of_local_select_tee") (result i32) (local $c i32) (local $t i32)
+    (select (i32.const 10) (i32.const 20) (local.tee $t (i32.eqz (local.get $c))))
+    (i32.add (local.get $t)))
+  (func (export "wide_unary_of_locals") (result i64) (local $x i64) (local $y i32)
+    (local.set $x (i64.const 0x100000005))
+    (local.set $y (i32.const -2))
+    (i64.add
+      (i64.extend_i32_u (local.get $y))
+      (i64.extend_i32_s (i32.wrap_i64 (local.get $x)))))
+  (func (export "loop_of_eqz_on_locals") (result i64) (local $i i32) (local $n i64)
+    (loop $next
+      (local.set $n (i64.add (local.get $n) (i64.extend_i32_u (i32.eqz (local.get $i)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $next (i32.eqz (i64.eqz (i64.extend_i32_u (i32.lt_u (local.get $i) (i32.const 5)))))))
+    (local.get $n))
+)
