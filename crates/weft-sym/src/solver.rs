@@ -216,6 +216,11 @@ struct Portfolio {
     stats: SolverStats,
 }
 
+/// Whether a solver's answer settles the query (`sat` or `unsat`).
+fn definite(r: &Result<SatResult, SolverError>) -> bool {
+    matches!(r, Ok(SatResult::Sat(_)) | Ok(SatResult::Unsat))
+}
+
 /// How often a portfolio member waiting for its answer checks whether it was overtaken.
 const STOP_POLL: Duration = Duration::from_millis(5);
 
@@ -240,9 +245,6 @@ impl Solver for Portfolio {
                 });
             }
             drop(tx);
-            let definite = |r: &Result<SatResult, SolverError>| {
-                matches!(r, Ok(SatResult::Sat(_)) | Ok(SatResult::Unsat))
-            };
             while let Ok(r) = rx.recv() {
                 let done = definite(&r);
                 answers.push(r);
@@ -256,10 +258,7 @@ impl Solver for Portfolio {
                 }
             }
         });
-        let result = match answers
-            .iter()
-            .position(|r| matches!(r, Ok(SatResult::Sat(_)) | Ok(SatResult::Unsat)))
-        {
+        let result = match answers.iter().position(definite) {
             Some(i) => answers.swap_remove(i),
             // No definite answer: an `unknown` beats an error; the first error otherwise.
             None => match answers.iter().position(|r| r.is_ok()) {
