@@ -58,7 +58,9 @@ struct TraceRunArgs {
     /// Call this export instead of running the WASI command's `_start`.
     #[arg(long)]
     invoke: Option<String>,
-    /// Output format: `jsonl`, `bin` or `tables` (a directory of CSV and Parquet files).
+    /// Output format: `jsonl`, `bin`, `tables` (a directory of CSV and Parquet files) or
+    /// `witness` (only computed values, recorded at full engine speed; rows are rebuilt
+    /// when the trace is read).
     #[arg(long, default_value = "bin")]
     format: Format,
     /// Output file (directory for `tables`).
@@ -187,7 +189,7 @@ fn record(a: TraceRunArgs) -> Result<ExitCode> {
             info.clone(),
             &invocation,
             a.fuel,
-            limits,
+            limits.clone(),
             options,
             sink,
             with_text,
@@ -214,6 +216,23 @@ fn record(a: TraceRunArgs) -> Result<ExitCode> {
             let sink = TablesWriter::create(&output, &header)
                 .with_context(|| format!("cannot create {}", output.display()))?;
             run(Box::new(sink), true)?.0.summary
+        }
+        Format::Witness => {
+            let mut file = AtomicFile::create(&output)
+                .with_context(|| format!("cannot create {}", output.display()))?;
+            let (recorded, _) =
+                weft_trace::witness::record(module.clone(), &header, limits, &mut file, true)?;
+            file.commit()
+                .with_context(|| format!("cannot write {}", output.display()))?;
+            eprintln!(
+                "recorded {} bytes of computed values, fuel {}: {} (steps and rows are \
+                 counted when the trace is read)",
+                recorded.value_bytes, recorded.summary.fuel, recorded.summary.termination
+            );
+            for r in &recorded.summary.results {
+                println!("{r}");
+            }
+            return Ok(ExitCode::SUCCESS);
         }
     };
     eprintln!(

@@ -147,6 +147,51 @@ fn trace_wasi_command_to_binary_and_tables_with_stats() {
 }
 
 #[test]
+fn trace_wasi_command_to_a_witness_verifies_and_counts_its_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("sha.bin");
+    let wit = dir.path().join("sha.wit");
+    let wasm = fixture("wasm/sha256.wasm");
+    for (format, out) in [("bin", &bin), ("witness", &wit)] {
+        let o = run(weft()
+            .arg("trace")
+            .arg(&wasm)
+            .arg("2")
+            .args([
+                "--stack", "top:1", "--locals", "none", "--format", format, "-o",
+            ])
+            .arg(out));
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        assert!(
+            text(&o.stdout).contains("all ok"),
+            "{format}: output passes through"
+        );
+    }
+    let o = run(weft()
+        .args(["trace", "verify"])
+        .arg(&wit)
+        .arg("--module")
+        .arg(&wasm));
+    assert!(o.status.success(), "{}", text(&o.stdout));
+    // Statistics read from the witness count what the row trace holds.
+    let stats = |trace: &std::path::Path| {
+        let o = run(weft().args(["trace", "stats"]).arg(trace).arg("--json"));
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let (from_rows, from_witness) = (stats(&bin), stats(&wit));
+    assert!(from_witness["rows"].as_u64().unwrap() > 100_000);
+    assert_eq!(from_witness, from_rows);
+    // Verifying against another module is refused.
+    let o = run(weft()
+        .args(["trace", "verify"])
+        .arg(&wit)
+        .arg("--module")
+        .arg(fixture("wasm/bench/fib.wasm")));
+    assert_ne!(o.status.code(), Some(0));
+}
+
+#[test]
 fn trace_bad_input_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let o = run(weft()

@@ -52,6 +52,10 @@ pub trait Domain: Sized {
     type Value: Copy + Debug + 'static;
     /// A linear memory.
     type Memory: LinearMemory;
+    /// Whether the domain must see every computing operator (`unary`, `binary`, `ternary`)
+    /// as a call of its own, even where fast code could fold one into a branch. Domains
+    /// that record or replace operator results say true.
+    const KEEPS_OPERATORS: bool = false;
 
     /// A value from a concrete constant.
     fn constant(&mut self, v: Val) -> Self::Value;

@@ -112,6 +112,11 @@ impl<D: Domain, O: Observer<D>> Machine<D, O> {
         } else {
             LowerMode::FAST
         };
+        let mode = if D::KEEPS_OPERATORS {
+            mode.keeping_operators()
+        } else {
+            mode
+        };
         Machine {
             domain,
             observer,

@@ -15,6 +15,10 @@ pub struct LowerMode {
     pub exact: bool,
     /// Insert per-basic-block fuel charges (fast mode only; exact mode always has costs).
     pub fuel: bool,
+    /// Keep every computing operator a call of its own in fast mode: none is folded into a
+    /// branch (`i32.eqz; br_if` stays two operators). Domains that record each operator's
+    /// result need this; exact mode always keeps them.
+    pub keep_operators: bool,
 }
 
 impl LowerMode {
@@ -22,23 +26,37 @@ impl LowerMode {
     pub const FAST: LowerMode = LowerMode {
         exact: false,
         fuel: false,
+        keep_operators: false,
     };
     /// Fast code charging fuel per basic block.
     pub const FAST_FUEL: LowerMode = LowerMode {
         exact: false,
         fuel: true,
+        keep_operators: false,
     };
     /// One instruction per original operator.
     pub const EXACT: LowerMode = LowerMode {
         exact: true,
         fuel: true,
+        keep_operators: true,
     };
 
+    /// This mode with every computing operator kept (see [`LowerMode::keep_operators`]).
+    pub const fn keeping_operators(self) -> LowerMode {
+        LowerMode {
+            keep_operators: true,
+            ..self
+        }
+    }
+
+    /// How many distinct modes [`LowerMode::slot`] numbers.
+    pub(crate) const SLOTS: usize = 5;
+
     pub(crate) fn slot(self) -> usize {
-        match (self.exact, self.fuel) {
-            (true, _) => 2,
-            (false, true) => 1,
-            (false, false) => 0,
+        match (self.exact, self.fuel, self.keep_operators) {
+            (true, _, _) => 2,
+            (false, fuel, false) => fuel as usize,
+            (false, fuel, true) => 3 + fuel as usize,
         }
     }
 }
@@ -660,10 +678,11 @@ pub(crate) fn lower_function(
             Operator::BrIf { relative_depth } => {
                 l.charge(0);
                 let fused = if mode.exact { None } else { l.tail(1).copied() };
-                if let Some(Instr::I32EqzL(local)) = fused {
+                let fold_eqz = !mode.keep_operators;
+                if let (Some(Instr::I32EqzL(local)), true) = (fused, fold_eqz) {
                     let t = l.intern_target(relative_depth);
                     *l.code.last_mut().expect("fused local.get") = Instr::BrIfNotL(local, t);
-                } else if fused == Some(Instr::I32Eqz) {
+                } else if fold_eqz && fused == Some(Instr::I32Eqz) {
                     l.code.pop();
                     l.offsets.pop();
                     if let Some(Instr::LocalGet(local)) = l.tail(1).copied() {
@@ -941,6 +960,24 @@ mod tests {
         // Exact mode keeps every operator.
         let (exact, _) = lower(wat, LowerMode::EXACT);
         assert!(exact.contains(&Instr::Select) && exact.contains(&Instr::I32Eqz));
+    }
+
+    #[test]
+    fn keeping_operators_leaves_eqz_before_br_if() {
+        let wat = r#"(module
+          (func (param $a i32) (param $b i32)
+            (block (br_if 0 (i32.eqz (local.get $a))))
+            (block (br_if 0 (i32.eqz (i32.add (local.get $a) (local.get $b)))))))"#;
+        let is_eqz = |i: &Instr| matches!(i, Instr::I32Eqz | Instr::I32EqzL(_));
+        let (folded, _) = lower(wat, LowerMode::FAST);
+        assert!(!folded.iter().any(is_eqz), "{folded:?}");
+        for mode in [LowerMode::FAST, LowerMode::FAST_FUEL] {
+            let (kept, _) = lower(wat, mode.keeping_operators());
+            assert_eq!(kept.iter().filter(|i| is_eqz(i)).count(), 2, "{kept:?}");
+            assert!(!kept
+                .iter()
+                .any(|i| matches!(i, Instr::BrIfNot(_) | Instr::BrIfNotL(..))));
+        }
     }
 
     #[test]

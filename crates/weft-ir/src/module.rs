@@ -206,7 +206,7 @@ pub struct Module {
     pub func_names: Vec<Option<String>>,
     pub(crate) bodies: Vec<BodySource>,
     resources: ValidatorResources,
-    lowered: [OnceLock<Result<LoweredCode, LoadError>>; 3],
+    lowered: [OnceLock<Result<LoweredCode, LoadError>>; LowerMode::SLOTS],
 }
 
 fn val_type(t: wasmparser::ValType, offset: u64) -> Result<ValType, LoadError> {

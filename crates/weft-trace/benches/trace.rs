@@ -1,4 +1,4 @@
-//! Tracing cost on the bench kernels: untraced run, traced run into the binary format (a
+//! Tracing cost on the bench kernels: untraced run, traced run into the binary formats (a
 //! file in the temporary directory), rows per second and the slowdown, side by side.
 //!
 //! `cargo bench -p weft-trace --bench trace` (release + thin LTO via the bench profile).
@@ -6,7 +6,11 @@
 //! medium sizes below); a non-flag argument filters kernels by name. Two capture settings are
 //! measured: `full` (whole stack, locals and call stack in every row) and `lean` (top of
 //! stack only, no locals, no call stack) — the setting a prover that re-derives state needs.
-//! Targets from the issue: at least 20 M rows/s and at most 5x the untraced time.
+//! A third line, `witness`, records the witness format (every computed value, from the
+//! engine's fast code; rows rebuilt on reading) and counts its rows as the steps the run
+//! executed; `read` is the time to rebuild every row from it, which happens later, off the
+//! traced run. `WEFT_BENCH_MODES` (default `lean,full,wit`) chooses the lines; the full
+//! rows of the largest kernels take minutes. Targets from the issue: at least 20 M rows/s and at most 5x the untraced time.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -75,6 +79,40 @@ fn traced(
     (elapsed, r, summary.rows, bytes)
 }
 
+fn witness(
+    module: &Arc<Module>,
+    info: &Arc<ModuleInfo>,
+    n: i32,
+    options: TraceOptions,
+    out: &Path,
+) -> (Duration, u64) {
+    let header = Header::new(
+        info,
+        Invocation::Invoke {
+            export: "run".into(),
+            args: vec![n.to_string()],
+        },
+        None,
+        options,
+    );
+    let start = Instant::now();
+    let file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(out).unwrap());
+    weft_trace::witness::record(module.clone(), &header, Limits::default(), file, false).unwrap();
+    let elapsed = start.elapsed();
+    (elapsed, std::fs::metadata(out).unwrap().len())
+}
+
+/// Rebuilds every row of a witness trace (lean capture) and counts them.
+fn read_witness(out: &Path) -> (Duration, u64) {
+    let start = Instant::now();
+    let (_, mut reader) = weft_trace::read_trace(out).unwrap();
+    let mut rows = 0u64;
+    while reader.next_row().unwrap().is_some() {
+        rows += 1;
+    }
+    (start.elapsed(), rows)
+}
+
 fn main() {
     let filter: Vec<String> = std::env::args()
         .skip(1)
@@ -84,6 +122,8 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(1.0);
+    let modes_var = std::env::var("WEFT_BENCH_MODES").unwrap_or_else(|_| "lean,full,wit".into());
+    let modes: Vec<&str> = modes_var.split(',').collect();
     let out = std::env::temp_dir().join(format!("weft-trace-bench-{}.bin", std::process::id()));
     let lean = TraceOptions {
         stack: Capture::Top(1),
@@ -107,7 +147,13 @@ fn main() {
         // Warm-up (lowering in both modes), then best of three.
         let (_, expect) = untraced(&module, n);
         let base_t = (0..3).map(|_| untraced(&module, n).0).min().unwrap();
+        let mut steps = 0;
         for (mode, options) in [("lean", lean), ("full", full)] {
+            // The lean run also counts the steps for the witness line.
+            let wanted = modes.contains(&mode) || mode == "lean" && modes.contains(&"wit");
+            if !wanted {
+                continue;
+            }
             let mut best = None;
             let mut rows = 0;
             let mut size = 0;
@@ -132,7 +178,42 @@ fn main() {
                 t.as_secs_f64() * 1e3,
                 size as f64 / rows.max(1) as f64,
             );
+            steps = rows;
         }
+        if !modes.contains(&"wit") {
+            continue;
+        }
+        let mut best = Duration::MAX;
+        let mut size = 0;
+        for _ in 0..3 {
+            let (t, b) = witness(&module, &info, n, lean, &out);
+            best = best.min(t);
+            size = b;
+        }
+        let ratio = best.as_secs_f64() / base_t.as_secs_f64();
+        let rate = steps as f64 / best.as_secs_f64() / 1e6;
+        let ok = if rate >= 20.0 && ratio <= 5.0 {
+            "met"
+        } else {
+            "missed"
+        };
+        println!(
+            "{name:<8} {steps:>10} {:>9.1}ms | {:>5} {:>8.1}ms {ratio:>7.1}x {rate:>9.1} {:>7.1} {ok:>9}",
+            base_t.as_secs_f64() * 1e3,
+            "wit",
+            best.as_secs_f64() * 1e3,
+            size as f64 / steps.max(1) as f64,
+        );
+        let (t, rebuilt) = read_witness(&out);
+        assert_eq!(rebuilt, steps, "{name}: witness rows differ from the steps");
+        println!(
+            "{name:<8} {steps:>10} {:>11} | {:>5} {:>8.1}ms {:>8} {:>9.1}",
+            "",
+            "read",
+            t.as_secs_f64() * 1e3,
+            "",
+            steps as f64 / t.as_secs_f64() / 1e6,
+        );
     }
     let _ = std::fs::remove_file(&out);
 }

@@ -86,6 +86,8 @@ pub enum Format {
     Binary,
     /// zkVM-style tables (execution, memory, control) as CSV and Parquet in a directory.
     Tables,
+    /// Every computed value, rows rebuilt on reading (see [`crate::witness`]).
+    Witness,
 }
 
 impl FromStr for Format {
@@ -95,7 +97,10 @@ impl FromStr for Format {
             "jsonl" => Ok(Format::Jsonl),
             "bin" | "binary" => Ok(Format::Binary),
             "tables" => Ok(Format::Tables),
-            _ => Err(format!("`{s}`: expected `jsonl`, `bin` or `tables`")),
+            "witness" => Ok(Format::Witness),
+            _ => Err(format!(
+                "`{s}`: expected `jsonl`, `bin`, `tables` or `witness`"
+            )),
         }
     }
 }

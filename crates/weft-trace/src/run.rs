@@ -9,8 +9,11 @@ use crate::tracer::Tracer;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use weft_core::Val;
+use weft_exec::concrete::Bits;
 use weft_exec::wasi::{self, InputSource, OutputSink, WasiConfig};
-use weft_exec::{Concrete, Config, ExecError, Limits, Linker, Machine};
+use weft_exec::{
+    Concrete, ConcreteMemory, Config, Domain, ExecError, Limits, Linker, Machine, Observer,
+};
 use weft_ir::{ExternKind, Module};
 
 /// Version of the trace formats (header, rows, summary). Readers refuse other versions.
@@ -141,13 +144,51 @@ pub fn run_traced<S: RowSink>(
 ) -> Result<(Outcome, S), TraceError> {
     let tracer = Tracer::new(info, options, sink, with_text);
     let mut machine = Machine::new(Concrete, tracer, Config { fuel: true, limits });
+    let output = if pass_output {
+        Output::Inherit
+    } else {
+        Output::Capture
+    };
+    let (summary, stdout) = run_invocation(&mut machine, module, invocation, fuel_limit, output)?;
+    let Machine { observer, .. } = machine;
+    let (sink, summary) = observer
+        .finish(summary)
+        .map_err(|e| TraceError::Run(format!("writing the trace: {e}")))?;
+    Ok((Outcome { summary, stdout }, sink))
+}
+
+/// Where a run's standard output goes.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Output {
+    /// This process's stdout and stderr.
+    Inherit,
+    /// Captured stdout (returned), stderr discarded.
+    Capture,
+    /// Both discarded.
+    Discard,
+}
+
+/// Runs `invocation` of `module` on `machine` (any domain with concrete memory), with
+/// `fuel_limit` if the machine meters fuel. Returns the summary's fuel, termination and
+/// results (steps and rows are the observer's business) and the captured stdout.
+pub(crate) fn run_invocation<D, O>(
+    machine: &mut Machine<D, O>,
+    module: Arc<Module>,
+    invocation: &Invocation,
+    fuel_limit: Option<u64>,
+    output: Output,
+) -> Result<(Summary, Vec<u8>), TraceError>
+where
+    D: Domain<Value = Bits, Memory = ConcreteMemory>,
+    O: Observer<D>,
+{
     machine
         .set_fuel(fuel_limit)
         .map_err(|e| TraceError::Run(e.to_string()))?;
-    let output = if pass_output {
-        OutputSink::Inherit
-    } else {
-        OutputSink::Capture
+    let (stdout, stderr) = match output {
+        Output::Inherit => (OutputSink::Inherit, OutputSink::Inherit),
+        Output::Capture => (OutputSink::Capture, OutputSink::Discard),
+        Output::Discard => (OutputSink::Discard, OutputSink::Discard),
     };
     let mut linker = Linker::new();
     let (termination, results, stdout) = match invocation {
@@ -165,15 +206,11 @@ pub fn run_traced<S: RowSink>(
                 .args(args.clone())
                 .envs(env.iter().cloned())
                 .stdin(InputSource::Bytes(stdin))
-                .stdout(output)
-                .stderr(if pass_output {
-                    OutputSink::Inherit
-                } else {
-                    OutputSink::Discard
-                })
+                .stdout(stdout)
+                .stderr(stderr)
                 .random_seed(*seed)
                 .deterministic_clock(0, 1_000_000);
-            let outcome = wasi::run_command_in(&mut machine, &mut linker, module, cfg)
+            let outcome = wasi::run_command_in(machine, &mut linker, module, cfg)
                 .map_err(|e| TraceError::Run(e.to_string()))?;
             let termination = match &outcome.termination {
                 wasi::Termination::Exited(c) => format!("exit {c}"),
@@ -184,9 +221,9 @@ pub fn run_traced<S: RowSink>(
         Invocation::Invoke { export, args } => {
             if module.imports.iter().any(|i| i.module == wasi::MODULE_NAME) {
                 let cfg = WasiConfig::new()
-                    .stdout(output)
+                    .stdout(stdout)
                     .deterministic_clock(0, 1_000_000);
-                wasi::add_to_linker(&mut machine, &mut linker, cfg);
+                wasi::add_to_linker(machine, &mut linker, cfg);
             }
             let instance = machine
                 .instantiate(module.clone(), &linker)
@@ -230,9 +267,5 @@ pub fn run_traced<S: RowSink>(
         results,
         ..Summary::default()
     };
-    let Machine { observer, .. } = machine;
-    let (sink, summary) = observer
-        .finish(summary)
-        .map_err(|e| TraceError::Run(format!("writing the trace: {e}")))?;
-    Ok((Outcome { summary, stdout }, sink))
+    Ok((summary, stdout))
 }

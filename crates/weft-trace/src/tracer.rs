@@ -6,10 +6,10 @@ use crate::row::{Access, ByteSource, BytesAccess, GlobalAccess, MemAccess, Row, 
 use crate::sink::{RowSink, Summary};
 use std::sync::Arc;
 use weft_exec::concrete::Bits;
-use weft_exec::{AccessKind, Concrete, ConcreteMemory, LinearMemory, Observer, StepView};
+use weft_exec::{AccessKind, ConcreteMemory, Domain, LinearMemory, Observer, StepView};
 use weft_ir::Instr;
 
-/// An [`Observer`] of the concrete engine that writes one [`Row`] per executed instruction
+/// An [`Observer`] of the engine (any domain with concrete values and memory) that writes one [`Row`] per executed instruction
 /// to a [`RowSink`]. A row is complete once the next step starts (its memory, global, call
 /// and host events come in between), so rows reach the sink one step late and the last one
 /// at [`Tracer::finish`].
@@ -129,9 +129,9 @@ fn read_all(mem: &ConcreteMemory, out: &mut Vec<u8>) {
     let _ = mem.read_bytes(0, out);
 }
 
-impl<S: RowSink> Observer<Concrete> for Tracer<S> {
+impl<S: RowSink, D: Domain<Value = Bits, Memory = ConcreteMemory>> Observer<D> for Tracer<S> {
     #[inline]
-    fn before_step(&mut self, view: &StepView<'_, Concrete>) {
+    fn before_step(&mut self, view: &StepView<'_, D>) {
         self.flush();
         let step = self.next_step;
         self.next_step += 1;

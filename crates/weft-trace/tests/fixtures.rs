@@ -568,3 +568,170 @@ fn stats_count_every_row() {
     assert!(s.memory.writes >= stores as u64);
     assert!(s.memory.distinct_bytes > 0 && s.memory.pages > 0);
 }
+
+/// Records a witness trace of `c` with `options` to `path`.
+fn write_witness(path: &Path, c: &Case, options: TraceOptions, fuel: Option<u64>) -> Summary {
+    let module = load(c.wasm);
+    let info = ModuleInfo::new(&module).unwrap();
+    let header = Header::new(&info, invocation(c), fuel, options);
+    let file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let (recorded, _) =
+        weft_trace::witness::record(module, &header, Limits::default(), file, false).unwrap();
+    recorded.summary
+}
+
+/// Where the first value chunk's bytes start in a witness trace, and its length.
+fn first_chunk(bytes: &[u8]) -> (usize, usize) {
+    let word = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+    let header_end = 16 + word(12);
+    let module_len =
+        u64::from_le_bytes(bytes[header_end + 20..header_end + 28].try_into().unwrap());
+    let chunk = header_end + 28 + module_len as usize;
+    (chunk + 4, word(chunk))
+}
+
+#[test]
+fn witness_traces_rebuild_the_rows_of_the_row_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.wit");
+    let lean = TraceOptions {
+        stack: Capture::Top(1),
+        locals: Capture::None,
+        frames: false,
+        ..TraceOptions::default()
+    };
+    let window = TraceOptions {
+        from_step: 50,
+        to_step: 900,
+        filter: Filter::Memory,
+        stack: Capture::Top(3),
+        locals: Capture::Top(2),
+        ..TraceOptions::default()
+    };
+    for c in CASES {
+        for options in [TraceOptions::default(), lean, window] {
+            let (rows, summary) = trace_rows(c, options);
+            let recorded = write_witness(&path, c, options, None);
+            assert_eq!(recorded.termination, summary.termination);
+            assert_eq!(recorded.fuel, summary.fuel, "{}: fast-mode fuel", c.wasm);
+            let (header, back, rebuilt) = read_all(&path);
+            assert_eq!(header.options, options);
+            assert_eq!(rebuilt, summary, "{}", c.wasm);
+            assert_eq!(back.len(), rows.len(), "{}", c.wasm);
+            for (i, (a, b)) in back.iter().zip(&rows).enumerate() {
+                assert_eq!(a.op, b.mnemonic(), "{} row {i}", c.wasm);
+                let mut b = b.clone();
+                b.op = a.op.clone();
+                b.frames_unchanged = false;
+                assert_eq!(a, &b, "{} row {i}", c.wasm);
+            }
+        }
+    }
+}
+
+#[test]
+fn witness_traces_of_fuel_limited_runs_end_where_the_run_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.wit");
+    let c = &CASES[2];
+    let options = TraceOptions::default();
+    for limit in [1, 500, 5_000] {
+        let module = load(c.wasm);
+        let info = Arc::new(ModuleInfo::new(&module).unwrap());
+        let (outcome, sink) = run_traced(
+            module,
+            info,
+            &invocation(c),
+            Some(limit),
+            Limits::default(),
+            options,
+            Collect::default(),
+            false,
+            false,
+        )
+        .unwrap();
+        assert!(outcome.summary.termination.contains("fuel"), "{limit}");
+        write_witness(&path, c, options, Some(limit));
+        let (_, back, rebuilt) = read_all(&path);
+        assert_eq!(rebuilt, outcome.summary, "limit {limit}");
+        assert_eq!(back.len(), sink.rows.len(), "limit {limit}");
+    }
+}
+
+#[test]
+fn verify_accepts_witness_traces_and_rejects_altered_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.wit");
+    for c in CASES {
+        let summary = write_witness(&path, c, TraceOptions::default(), None);
+        let rows = match verdict(&path, c.wasm) {
+            Verdict::Valid { rows, steps } => {
+                assert_eq!(rows, steps);
+                rows
+            }
+            v => panic!("{}: real witness trace rejected: {v:?}", c.wasm),
+        };
+        assert!(rows > 100, "{}", c.wasm);
+        let bytes = std::fs::read(&path).unwrap();
+        let (values, len) = first_chunk(&bytes);
+        assert!(len >= 16, "{}: {len} value bytes", c.wasm);
+
+        // Any flipped bit of a value: the rows that follow from it are not the run's.
+        for at in [values, values + len / 2, values + len - 1] {
+            let mut bad = bytes.clone();
+            bad[at] ^= 1;
+            std::fs::write(&path, &bad).unwrap();
+            match verify(&path, load(c.wasm), Limits::default()) {
+                Ok(Verdict::Invalid { row, reason, .. }) => {
+                    assert!(row < rows, "{reason}");
+                }
+                Err(e) => panic!("{}: flipped value read as an error: {e}", c.wasm),
+                Ok(v) => panic!("{}: flipped value at byte {at} accepted: {v:?}", c.wasm),
+            }
+        }
+
+        // A dropped value (the chunk's length adjusted so the file stays well formed).
+        let mut bad = bytes.clone();
+        bad.drain(values + 4..values + 8);
+        let fixed = (len as u32 - 4).to_le_bytes();
+        bad[values - 4..values].copy_from_slice(&fixed);
+        std::fs::write(&path, &bad).unwrap();
+        assert!(
+            !matches!(
+                verify(&path, load(c.wasm), Limits::default()),
+                Ok(Verdict::Valid { .. })
+            ),
+            "{}: dropped value accepted",
+            c.wasm
+        );
+
+        // Every truncation point is a clear error, never a panic or a hang.
+        for cut in (0..bytes.len()).step_by(bytes.len() / 23 + 1) {
+            std::fs::write(&path, &bytes[..cut]).unwrap();
+            let result = read_trace(&path).and_then(|(_, mut r)| {
+                while r.next_row()?.is_some() {}
+                Ok(())
+            });
+            let err = result.expect_err("truncated trace accepted").to_string();
+            assert!(err.contains("malformed trace at"), "{err}");
+        }
+
+        // A trace of another module.
+        std::fs::write(&path, &bytes).unwrap();
+        let other = CASES.iter().find(|o| o.wasm != c.wasm).unwrap().wasm;
+        assert!(verify(&path, load(other), Limits::default()).is_err());
+        assert_eq!(summary.steps, 0, "steps are counted on reading");
+    }
+}
+
+#[test]
+fn dropping_a_witness_reader_early_stops_its_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.wit");
+    let c = &CASES[2];
+    write_witness(&path, c, TraceOptions::default(), None);
+    let (_, mut reader) = read_trace(&path).unwrap();
+    assert!(reader.next_row().unwrap().is_some());
+    // Dropping joins the rebuilding thread; a hang here fails the test by timeout.
+    drop(reader);
+}
