@@ -115,6 +115,12 @@ impl<'a> Recording<'a> {
         }
     }
 
+    /// Recording never stops a run.
+    #[inline(always)]
+    fn always(&self) -> Result<(), Fault> {
+        Ok(())
+    }
+
     #[cold]
     fn flush_chunk(&mut self) {
         if self.buf.is_empty() {
@@ -153,8 +159,10 @@ impl<'a> Recording<'a> {
 
 /// Delegates every data-movement method of [`Domain`] to [`Concrete`]; the two witness
 /// domains differ only in what they do with operator results.
+/// `$go_on` is called before each branch decision: the reader stops there once its caller
+/// is gone, so a loop that computes nothing still ends.
 macro_rules! delegate_data_movement {
-    () => {
+    ($go_on:ident) => {
         type Value = Bits;
         type Memory = ConcreteMemory;
         const KEEPS_OPERATORS: bool = true;
@@ -169,6 +177,7 @@ macro_rules! delegate_data_movement {
         }
         #[inline(always)]
         fn condition(&mut self, c: Bits) -> Result<bool, Fault> {
+            self.$go_on()?;
             Concrete.condition(c)
         }
         #[inline(always)]
@@ -181,6 +190,7 @@ macro_rules! delegate_data_movement {
         }
         #[inline(always)]
         fn br_table_index(&mut self, v: Bits, len: u32) -> Result<u32, Fault> {
+            self.$go_on()?;
             Concrete.br_table_index(v, len)
         }
         #[inline(always)]
@@ -235,7 +245,7 @@ macro_rules! delegate_data_movement {
 }
 
 impl Domain for Recording<'_> {
-    delegate_data_movement!();
+    delegate_data_movement!(always);
 
     #[inline(always)]
     fn unary(&mut self, op: UnaryOp, a: Bits) -> Result<Bits, Fault> {
@@ -434,10 +444,16 @@ struct Replaying {
 }
 
 impl Replaying {
-    fn take(&mut self, ty: ValType) -> Result<Bits, Fault> {
+    /// Stops the rebuild once the reader is gone or the trace proved bad.
+    fn stopped(&self) -> Result<(), Fault> {
         if self.error.is_some() || self.cancel.load(Ordering::Relaxed) {
             return Err(Fault::Trap(TrapCode::Unreachable));
         }
+        Ok(())
+    }
+
+    fn take(&mut self, ty: ValType) -> Result<Bits, Fault> {
+        self.stopped()?;
         match self.values.take(width(ty)) {
             Ok(bytes) => {
                 let mut b = [0u8; 16];
@@ -453,7 +469,7 @@ impl Replaying {
 }
 
 impl Domain for Replaying {
-    delegate_data_movement!();
+    delegate_data_movement!(stopped);
 
     fn unary(&mut self, op: UnaryOp, a: Bits) -> Result<Bits, Fault> {
         Concrete.unary(op, a)?;
