@@ -42,14 +42,9 @@ fn untraced(module: &Arc<Module>, n: i32) -> (Duration, Vec<Val>) {
     (start.elapsed(), r)
 }
 
-fn traced(
-    module: &Arc<Module>,
-    info: &Arc<ModuleInfo>,
-    n: i32,
-    options: TraceOptions,
-    out: &Path,
-) -> (Duration, Vec<Val>, u64, u64) {
-    let header = Header::new(
+/// The header of a trace of `run(n)`.
+fn run_header(info: &ModuleInfo, n: i32, options: TraceOptions) -> Header {
+    Header::new(
         info,
         Invocation::Invoke {
             export: "run".into(),
@@ -57,7 +52,17 @@ fn traced(
         },
         None,
         options,
-    );
+    )
+}
+
+fn traced(
+    module: &Arc<Module>,
+    info: &Arc<ModuleInfo>,
+    n: i32,
+    options: TraceOptions,
+    out: &Path,
+) -> (Duration, Vec<Val>, u64, u64) {
+    let header = run_header(info, n, options);
     let start = Instant::now();
     let file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(out).unwrap());
     let sink = BinaryWriter::new(file, &header).unwrap();
@@ -86,15 +91,7 @@ fn witness(
     options: TraceOptions,
     out: &Path,
 ) -> (Duration, u64) {
-    let header = Header::new(
-        info,
-        Invocation::Invoke {
-            export: "run".into(),
-            args: vec![n.to_string()],
-        },
-        None,
-        options,
-    );
+    let header = run_header(info, n, options);
     let start = Instant::now();
     let file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(out).unwrap());
     weft_trace::witness::record(module.clone(), &header, Limits::default(), file, false).unwrap();

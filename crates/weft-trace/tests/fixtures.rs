@@ -298,6 +298,20 @@ fn read_all(path: &Path) -> (Header, Vec<Row>, Summary) {
     (header, rows, summary)
 }
 
+/// Writes about `cuts` truncations of the trace `bytes` to `path`; reading each must fail
+/// with a malformed-trace error.
+fn assert_truncations_are_errors(path: &Path, bytes: &[u8], cuts: usize) {
+    for cut in (0..bytes.len()).step_by(bytes.len() / cuts + 1) {
+        std::fs::write(path, &bytes[..cut]).unwrap();
+        let result = read_trace(path).and_then(|(_, mut r)| {
+            while r.next_row()?.is_some() {}
+            Ok(())
+        });
+        let err = result.expect_err("truncated trace accepted").to_string();
+        assert!(err.contains("malformed trace at"), "{err}");
+    }
+}
+
 fn verdict(path: &Path, wasm: &str) -> Verdict {
     verify(path, load(wasm), Limits::default()).unwrap()
 }
@@ -400,15 +414,7 @@ fn truncated_and_corrupted_binary_traces_are_clear_errors() {
     write_trace(&path, &header, &rows, &summary, false);
     let bytes = std::fs::read(&path).unwrap();
     // Every truncation point is an error, never a panic or a silent short read.
-    for cut in (0..bytes.len()).step_by(bytes.len() / 97 + 1) {
-        std::fs::write(&path, &bytes[..cut]).unwrap();
-        let result = read_trace(&path).and_then(|(_, mut r)| {
-            while r.next_row()?.is_some() {}
-            Ok(())
-        });
-        let err = result.expect_err("truncated trace accepted").to_string();
-        assert!(err.contains("malformed trace at"), "{err}");
-    }
+    assert_truncations_are_errors(&path, &bytes, 97);
     // Flipped bytes: an error or a trace that verification rejects, never a panic.
     let mut rejected = 0;
     for i in (64..bytes.len()).step_by(bytes.len() / 31 + 1) {
@@ -706,15 +712,7 @@ fn verify_accepts_witness_traces_and_rejects_altered_ones() {
         );
 
         // Every truncation point is a clear error, never a panic or a hang.
-        for cut in (0..bytes.len()).step_by(bytes.len() / 23 + 1) {
-            std::fs::write(&path, &bytes[..cut]).unwrap();
-            let result = read_trace(&path).and_then(|(_, mut r)| {
-                while r.next_row()?.is_some() {}
-                Ok(())
-            });
-            let err = result.expect_err("truncated trace accepted").to_string();
-            assert!(err.contains("malformed trace at"), "{err}");
-        }
+        assert_truncations_are_errors(&path, &bytes, 23);
 
         // A trace of another module.
         std::fs::write(&path, &bytes).unwrap();
