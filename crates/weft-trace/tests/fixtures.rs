@@ -135,13 +135,21 @@ impl RowSink for Collect {
 }
 
 fn trace_rows(c: &Case, options: TraceOptions) -> (Vec<Row>, Summary) {
+    trace_rows_with_fuel(c, options, None)
+}
+
+fn trace_rows_with_fuel(
+    c: &Case,
+    options: TraceOptions,
+    fuel_limit: Option<u64>,
+) -> (Vec<Row>, Summary) {
     let module = load(c.wasm);
     let info = Arc::new(ModuleInfo::new(&module).unwrap());
     let (outcome, sink) = run_traced(
         module,
         info,
         &invocation(c),
-        None,
+        fuel_limit,
         Limits::default(),
         options,
         Collect::default(),
@@ -642,25 +650,12 @@ fn witness_traces_of_fuel_limited_runs_end_where_the_run_did() {
     let c = &CASES[2];
     let options = TraceOptions::default();
     for limit in [1, 500, 5_000] {
-        let module = load(c.wasm);
-        let info = Arc::new(ModuleInfo::new(&module).unwrap());
-        let (outcome, sink) = run_traced(
-            module,
-            info,
-            &invocation(c),
-            Some(limit),
-            Limits::default(),
-            options,
-            Collect::default(),
-            false,
-            false,
-        )
-        .unwrap();
-        assert!(outcome.summary.termination.contains("fuel"), "{limit}");
+        let (rows, summary) = trace_rows_with_fuel(c, options, Some(limit));
+        assert!(summary.termination.contains("fuel"), "{limit}");
         write_witness(&path, c, options, Some(limit));
         let (_, back, rebuilt) = read_all(&path);
-        assert_eq!(rebuilt, outcome.summary, "limit {limit}");
-        assert_eq!(back.len(), sink.rows.len(), "limit {limit}");
+        assert_eq!(rebuilt, summary, "limit {limit}");
+        assert_eq!(back.len(), rows.len(), "limit {limit}");
     }
 }
 
